@@ -1,0 +1,74 @@
+"""The JSON API blueprint, /api/v1 (SPEC §2-5)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+from crm.extensions import csrf, db, limiter
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def public(view):
+    """Mark a view as needing no API key (the OpenAPI document)."""
+    view.public = True
+    return view
+
+
+@bp.before_request
+def authenticate_request():
+    from crm.api.auth import authenticate
+
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "public", False):
+        return None
+    authenticate()
+    return None
+
+
+@bp.after_request
+def finish_request(response):
+    # Services commit their own work; whatever is left (a failed write) is dropped here, so the
+    # key's last-used stamp below runs in a transaction of its own.
+    db.session.rollback()
+    key_id = g.pop("touch_key_id", None)
+    if key_id:
+        from crm.services.accounts import touch_api_key
+
+        touch_api_key(key_id)
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _rate_limit() -> str:
+    return current_app.config["CRM_RATE_LIMIT"]
+
+
+# Once, at import: applying it in init_app would stack one more limit per app created.
+limiter.limit(_rate_limit)(bp)
+
+
+def init_app(app: Flask) -> None:
+    from crm.api import activities, records, tasks, users  # noqa: F401 - registers the routes
+    from crm.api.errors import http_error_as_json, internal_error_as_json, is_api_request, register_error_handlers
+
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+    register_error_handlers(app)
+
+    @app.errorhandler(HTTPException)
+    def on_http_error(err: HTTPException):
+        if is_api_request():
+            return http_error_as_json(err)
+        from crm.web.errors import http_error_page
+
+        return http_error_page(err)
+
+    @app.errorhandler(Exception)
+    def on_unexpected(err: Exception):
+        if is_api_request():
+            return internal_error_as_json(err)
+        from crm.web.errors import internal_error_page
+
+        return internal_error_page(err)

@@ -1,0 +1,121 @@
+"""Request parsing and response building shared by every endpoint."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+from flask import Response, current_app, request, url_for
+from marshmallow import Schema, ValidationError
+
+from crm.api.errors import ApiError, flatten_errors
+from crm.schemas import related
+
+JSON_TYPES = ("application/json",)
+
+
+def _loads(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    # orjson refuses integers beyond 64 bits, which are still JSON; the standard parser takes them.
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
+
+
+def _reject_constant(name: str):
+    raise ValueError(name)
+
+
+def read_body(*, optional: bool = False) -> dict:
+    """The request body as a JSON object. `optional`: an empty body reads as {}."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if optional:
+            return {}
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    mimetype = request.mimetype or ""
+    if mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
+        raise ApiError(415, "unsupported_media_type", "The request body must be application/json.")
+    data = _loads(raw)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    return data
+
+
+def load_body(schema: Schema, *, partial: bool = False, optional: bool = False) -> dict:
+    data = read_body(optional=optional)
+    try:
+        return schema.load(data, partial=partial)
+    except ValidationError as err:
+        raise ApiError(400, "validation_error", "The request has invalid fields.",
+                       flatten_errors(err.messages)) from None
+
+
+def load_query(schema: Schema) -> dict:
+    """Query parameters through a schema: unknown or repeated parameters are errors too."""
+    args = request.args
+    repeated = {k: ["Given more than once."] for k in args if len(args.getlist(k)) > 1}
+    if repeated:
+        raise ApiError(400, "validation_error", "The request has invalid query parameters.", repeated)
+    try:
+        return schema.load(args.to_dict())
+    except ValidationError as err:
+        raise ApiError(400, "validation_error", "The request has invalid query parameters.",
+                       flatten_errors(err.messages)) from None
+
+
+def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
+    response = current_app.response_class(orjson.dumps(payload), status=status, mimetype="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def included_of(record) -> list[dict]:
+    """The records linked from `record`, once each, as {"type", "id", "name"}."""
+    links: list[dict | None] = []
+    for attr, kind in (("contact", "contact"), ("company", "company"), ("deal", "deal"), ("owner", "user")):
+        if hasattr(record, attr):
+            links.append(related(kind, getattr(record, attr)))
+    for link in getattr(record, "attendee_links", ()):
+        links.append(related("contact", link.contact))
+    seen: set[tuple[str, str]] = set()
+    result = []
+    for item in links:
+        if item and (item["type"], item["id"]) not in seen:
+            seen.add((item["type"], item["id"]))
+            result.append(item)
+    return result
+
+
+def resource_response(record, schema: Schema, status: int = 200, location_endpoint: str | None = None) -> Response:
+    headers = {}
+    if getattr(record, "etag", None) is not None:
+        headers["ETag"] = f'"{record.etag}"'
+    if location_endpoint:
+        headers["Location"] = url_for(location_endpoint, record_id=record.id)
+    return json_response({"data": schema.dump(record), "included": included_of(record)}, status, headers)
+
+
+def list_response(page, schema: Schema) -> Response:
+    payload: dict[str, Any] = {
+        "data": schema.dump(page.items, many=True),
+        "has_more": page.has_more,
+        "next_cursor": page.next_cursor,
+    }
+    if page.total is not None:
+        payload["total"] = page.total
+    return json_response(payload)
+
+
+def if_match() -> str | None:
+    return request.headers.get("If-Match")
+
+
+def no_content() -> Response:
+    return current_app.response_class(status=204)

@@ -1,0 +1,129 @@
+"""Query parameters of the list endpoints, as schemas (so the OpenAPI document shows them too)."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from crm import models as m
+from crm.fields import Text, UtcDateTime
+
+
+class CommaList(fields.Field):
+    """`status=pending,in_progress`: a comma-separated list of enum values."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(**kwargs)
+        self.choices = tuple(choices)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        items = [v.strip() for v in value.split(",")]
+        wrong = [v for v in items if v not in self.choices]
+        if wrong or not items:
+            raise self.make_error("invalid_choice", wrong=", ".join(repr(v) for v in wrong))
+        return list(dict.fromkeys(items))
+
+    default_error_messages = {
+        "invalid": "Not a valid list.",
+        "invalid_choice": "Unknown value {wrong}.",
+    }
+
+
+class QueryBool(fields.Field):
+    """`true` or `false`, nothing else."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value in ("true", "false"):
+            return value == "true"
+        raise self.make_error("invalid")
+
+
+def _sorts(names):
+    return [n for name in names for n in (name, f"-{name}")]
+
+
+class ListParams(Schema):
+    class Meta:
+        unknown = RAISE
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(validate=validate.Length(min=1, max=2000))
+    include_total = QueryBool(load_default=False)
+    q = Text(validate=validate.Length(max=200), allow_none=True)
+
+
+def _id():
+    return fields.String(validate=validate.Length(min=1, max=64))
+
+
+class TaskListParams(ListParams):
+    sort = fields.String(validate=validate.OneOf(_sorts(("due_at", "priority", "created_at", "updated_at", "title"))))
+    status = CommaList(m.TASK_STATUSES)
+    priority = CommaList(m.PRIORITIES)
+    type = CommaList(m.TASK_TYPES)
+    owner_id = _id()
+    contact_id = _id()
+    company_id = _id()
+    deal_id = _id()
+    created_by = _id()
+    due_before = UtcDateTime()
+    due_after = UtcDateTime()
+    overdue = QueryBool()
+    tag = fields.String(validate=validate.Length(min=1, max=50))
+
+
+class ActivityListParams(ListParams):
+    sort = fields.String(validate=validate.OneOf(_sorts(("occurred_at", "created_at"))))
+    type = CommaList(m.ACTIVITY_TYPES)
+    status = CommaList(m.ACTIVITY_STATUSES)
+    direction = CommaList(m.DIRECTIONS)
+    outcome = CommaList(m.OUTCOMES)
+    subtype = fields.String(validate=validate.Length(min=1, max=50))
+    source = fields.String(validate=validate.Length(min=1, max=50))
+    external_id = fields.String(validate=validate.Length(min=1, max=255))
+    contact_id = _id()
+    company_id = _id()
+    deal_id = _id()
+    owner_id = _id()
+    after = UtcDateTime()
+    before = UtcDateTime()
+
+
+class FeedParams(Schema):
+    class Meta:
+        unknown = RAISE
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(validate=validate.Length(min=1, max=2000))
+    include_total = QueryBool(load_default=False)
+    contact_id = _id()
+    company_id = _id()
+    deal_id = _id()
+    owner_id = _id()
+    after = UtcDateTime()
+    before = UtcDateTime()
+
+
+class CompanyListParams(ListParams):
+    sort = fields.String(validate=validate.OneOf(_sorts(("created_at", "updated_at", "name"))))
+    domain = fields.String(validate=validate.Length(min=1, max=255))
+
+
+class ContactListParams(ListParams):
+    sort = fields.String(validate=validate.OneOf(_sorts(("created_at", "updated_at", "name"))))
+    company_id = _id()
+    email = fields.String(validate=validate.Length(min=1, max=320))
+
+
+class DealListParams(ListParams):
+    sort = fields.String(validate=validate.OneOf(_sorts(("created_at", "updated_at", "name", "close_date"))))
+    company_id = _id()
+    contact_id = _id()
+    stage = fields.String(validate=validate.Length(min=1, max=100))
+
+
+class UserListParams(ListParams):
+    sort = fields.String(validate=validate.OneOf(_sorts(("created_at", "name", "email"))))

@@ -1,0 +1,67 @@
+"""/api/v1/tasks"""
+
+from flask import g
+
+from crm.api import bp
+from crm.api.auth import require_scope
+from crm.api.common import if_match, list_response, load_body, load_query, no_content, resource_response
+from crm.api.idempotency import idempotent
+from crm.api.params import TaskListParams
+from crm.schemas import TaskCompletion, TaskInput, TaskOut, TaskUpdate
+from crm.services import tasks
+
+task_out = TaskOut()
+
+
+@bp.post("/tasks")
+@require_scope("tasks:write")
+@idempotent
+def create_task():
+    task = tasks.create_task(g.workspace_id, g.user, load_body(TaskInput()))
+    return resource_response(task, task_out, 201, location_endpoint="api.get_task")
+
+
+@bp.get("/tasks")
+@require_scope("tasks:read")
+def list_tasks():
+    return list_response(tasks.list_tasks(g.workspace_id, load_query(TaskListParams())), task_out)
+
+
+@bp.get("/tasks/<record_id>")
+@require_scope("tasks:read")
+def get_task(record_id):
+    return resource_response(tasks.get_task(g.workspace_id, record_id), task_out)
+
+
+@bp.patch("/tasks/<record_id>")
+@require_scope("tasks:write")
+def update_task(record_id):
+    task = tasks.get_task(g.workspace_id, record_id, for_update=True)
+    data = load_body(TaskUpdate(), partial=True)
+    return resource_response(tasks.update_task(task, data, if_match()), task_out)
+
+
+@bp.delete("/tasks/<record_id>")
+@require_scope("tasks:write")
+def delete_task(record_id):
+    tasks.delete_task(tasks.get_task(g.workspace_id, record_id, for_update=True), if_match())
+    return no_content()
+
+
+@bp.post("/tasks/<record_id>/complete")
+@require_scope("tasks:write")
+@idempotent
+def complete_task(record_id):
+    task = tasks.get_task(g.workspace_id, record_id, for_update=True)
+    data = load_body(TaskCompletion(), optional=True)
+    task = tasks.complete_task(task, if_match=if_match(), **data)
+    return resource_response(task, task_out)
+
+
+@bp.post("/tasks/<record_id>/reopen")
+@require_scope("tasks:write")
+@idempotent
+def reopen_task(record_id):
+    task = tasks.get_task(g.workspace_id, record_id, for_update=True)
+    load_body(TaskCompletion(only=()), optional=True)
+    return resource_response(tasks.reopen_task(task, if_match()), task_out)

@@ -1,0 +1,22 @@
+"""/api/v1/users: read-only (users are managed in the web UI and the CLI)."""
+
+from flask import g
+
+from crm.api import bp
+from crm.api.common import list_response, load_query, resource_response
+from crm.api.params import UserListParams
+from crm.models import User
+from crm.schemas import UserOut
+from crm.services import records
+
+user_out = UserOut()
+
+
+@bp.get("/users")
+def list_users():
+    return list_response(records.list_users(g.workspace_id, load_query(UserListParams())), user_out)
+
+
+@bp.get("/users/<record_id>")
+def get_user(record_id):
+    return resource_response(records.get_record(User, g.workspace_id, record_id), user_out)

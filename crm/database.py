@@ -1,0 +1,109 @@
+"""Engine set-up per backend, write intent for SQLite, and schema upgrades."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from pathlib import Path
+
+from flask import Flask, g, request
+from sqlalchemy import event, text
+
+from crm.extensions import db
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+# Set for requests and commands that write: their SQLite transactions take the write lock up
+# front (BEGIN IMMEDIATE), so they queue on the busy timeout instead of failing to upgrade a
+# read lock when another process wrote in between.
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+@contextlib.contextmanager
+def writing():
+    token = write_intent.set(True)
+    try:
+        yield
+    finally:
+        write_intent.reset(token)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def configure_engine(app: Flask) -> None:
+    @app.before_request
+    def mark_write_intent():
+        if request.method not in SAFE_METHODS:
+            g.write_intent_token = write_intent.set(True)
+
+    @app.teardown_request
+    def clear_write_intent(_exc):
+        token = g.pop("write_intent_token", None)
+        if token is not None:
+            write_intent.reset(token)
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn, _record):
+        # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 15000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def sqlite_path(app: Flask) -> Path | None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri.removeprefix("sqlite:///"))
+
+
+def upgrade_database(app: Flask) -> None:
+    """Bring the schema to the newest migration; safe when several processes start at once."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        path = sqlite_path(app)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            import fcntl
+
+            with open(str(path) + ".migrate-lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                with writing():
+                    upgrade(directory=MIGRATIONS_DIR)
+        elif db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as conn:
+                # Session-level advisory lock: one process migrates, the others wait.
+                conn.execute(text("SELECT pg_advisory_lock(7243911)"))
+                try:
+                    upgrade(directory=MIGRATIONS_DIR)
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(7243911)"))
+                    conn.commit()
+        else:
+            upgrade(directory=MIGRATIONS_DIR)
+        db.session.remove()
+
+
+def database_ok() -> bool:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        return False
+    finally:
+        db.session.rollback()

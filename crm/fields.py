@@ -1,0 +1,154 @@
+"""Marshmallow fields with the input rules of SPEC §2: trimmed strings, UTC datetimes, strict numbers."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+
+import orjson
+from marshmallow import ValidationError, fields
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?$"
+)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def check_text(value: str) -> None:
+    """Text the database can store on every backend: valid UTF-8, no NUL."""
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Must be valid Unicode text.") from None
+
+
+def format_datetime(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_datetime(value: str) -> datetime:
+    """RFC 3339 → naive UTC, second precision. No offset means UTC; a bare date means midnight UTC."""
+    if not isinstance(value, str):
+        raise ValidationError("Not a valid datetime.")
+    text = value.strip()
+    try:
+        if _DATE.match(text):
+            return datetime.combine(date.fromisoformat(text), time())
+        if not _RFC3339.match(text):
+            raise ValueError
+        parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        raise ValidationError(
+            "Not a valid datetime: use RFC 3339 (2026-03-16T12:00:00Z) or a date (2026-03-16)."
+        ) from None
+    return parsed.replace(microsecond=0)
+
+
+class Text(fields.String):
+    """A trimmed string. Blank becomes None where null is allowed, and is an error where not."""
+
+    default_error_messages = {"blank": "Must not be blank."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        check_text(text)
+        text = text.strip()
+        if not text:
+            if self.allow_none:
+                return None
+            raise self.make_error("blank")
+        return text
+
+
+class UtcDateTime(fields.Field):
+    """Datetime in, RFC 3339 with Z out."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return format_datetime(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return parse_datetime(value)
+
+
+class StrictInteger(fields.Integer):
+    """An integer that is a JSON integer: not a string, a float or a boolean."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class StrictFloat(fields.Float):
+    """A number that is a JSON number: not a string or a boolean."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class DecimalString(fields.String):
+    """A decimal amount given and returned as a string ("1500.00"), kept exactly as written."""
+
+    default_error_messages = {"decimal": "Must be a decimal number as a string, like \"1500.00\"."}
+    pattern = re.compile(r"^-?\d{1,15}(\.\d{1,4})?$")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not self.pattern.match(text):
+            raise self.make_error("decimal")
+        try:
+            Decimal(text)
+        except InvalidOperation:
+            raise self.make_error("decimal") from None
+        return text
+
+
+class Metadata(fields.Dict):
+    """Free key-value data: string keys, at most 50 keys and 16 KiB as JSON."""
+
+    MAX_KEYS = 50
+    MAX_BYTES = 16 * 1024
+
+    def __init__(self, **kwargs):
+        super().__init__(keys=fields.String(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if len(result) > self.MAX_KEYS:
+            raise ValidationError(f"At most {self.MAX_KEYS} keys.")
+        _check_json_text(result)
+        try:
+            size = len(orjson.dumps(result))
+        except (TypeError, orjson.JSONEncodeError):
+            raise ValidationError("Must be JSON data.") from None
+        if size > self.MAX_BYTES:
+            raise ValidationError(f"At most {self.MAX_BYTES} bytes as JSON.")
+        return result
+
+
+def _check_json_text(value, depth: int = 0) -> None:
+    if depth > 32:
+        raise ValidationError("Nested too deeply (at most 32 levels).")
+    if isinstance(value, str):
+        check_text(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key)
+            _check_json_text(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json_text(item, depth + 1)
+    elif isinstance(value, float) and value != value:
+        raise ValidationError("NaN is not JSON.")

@@ -1,0 +1,314 @@
+"""The tables. Typed columns and relationships only: the rules live in crm/services/."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from ulid import ULID
+
+from crm.extensions import db
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+ID = String(40)
+
+PRIORITIES = ("low", "normal", "high", "urgent")  # in rank order
+TASK_TYPES = ("todo", "call", "email", "meeting", "follow_up")
+TASK_STATUSES = ("pending", "in_progress", "completed", "cancelled")
+OPEN_TASK_STATUSES = ("pending", "in_progress")
+REMINDER_TYPES = ("email", "push")
+ACTIVITY_TYPES = ("call", "email", "meeting", "note", "sms", "task", "custom", "other")
+ACTIVITY_STATUSES = ("completed", "scheduled", "draft", "rejected")
+DIRECTIONS = ("inbound", "outbound", "na")
+OUTCOMES = ("connected", "voicemail", "no_answer", "busy", "scheduled", "completed")
+ROLES = ("admin", "member")
+SCOPES = (
+    "tasks:read",
+    "tasks:write",
+    "activities:read",
+    "activities:write",
+    "records:read",
+    "records:write",
+)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{ULID()}"
+
+
+def utcnow() -> datetime:
+    """Now, as stored: naive UTC with second precision."""
+    return datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+
+
+def _id_default(prefix: str):
+    return lambda: new_id(prefix)
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Versioned(Timestamped):
+    """A record with an ETag: `version` goes up on every UPDATE."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    @property
+    def etag(self) -> str:
+        digest = hashlib.blake2b(f"{self.id}:{self.version}".encode(), digest_size=8)
+        return digest.hexdigest()
+
+
+class Workspace(Timestamped, db.Model):
+    __tablename__ = "workspaces"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("ws"))
+    name: Mapped[str] = mapped_column(String(255))
+
+
+class User(Timestamped, db.Model):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("user"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    workspace: Mapped[Workspace] = relationship(lazy="joined")
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def etag(self) -> str:
+        stamp = f"{self.id}:{self.updated_at.isoformat() if self.updated_at else ''}"
+        return hashlib.blake2b(stamp.encode(), digest_size=8).hexdigest()
+
+
+class ApiKey(db.Model):
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("key"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str | None] = mapped_column(String(255))
+    scopes: Mapped[str] = mapped_column(String(255))  # comma-separated
+    prefix: Mapped[str] = mapped_column(String(16))  # the secret's first characters, for display
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(s for s in self.scopes.split(",") if s)
+
+
+class Company(Versioned, db.Model):
+    __tablename__ = "companies"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("comp"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    name_norm: Mapped[str] = mapped_column(String(255))
+    domain: Mapped[str | None] = mapped_column(String(255))
+    meta: Mapped[dict] = mapped_column("metadata", JSONType, default=dict)
+
+    __mapper_args__ = {"version_id_col": Versioned.version}
+    __table_args__ = (
+        Index("ix_companies_ws_created", "workspace_id", "created_at", "id"),
+        Index("ix_companies_ws_name", "workspace_id", "name_norm"),
+    )
+
+
+class Contact(Versioned, db.Model):
+    __tablename__ = "contacts"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("cont"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    first_name: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(511))
+    name_norm: Mapped[str] = mapped_column(String(511), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"), index=True)
+    meta: Mapped[dict] = mapped_column("metadata", JSONType, default=dict)
+
+    company: Mapped[Company | None] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": Versioned.version}
+    __table_args__ = (
+        Index("ix_contacts_ws_created", "workspace_id", "created_at", "id"),
+        Index("ix_contacts_ws_name", "workspace_id", "name_norm"),
+    )
+
+
+class Deal(Versioned, db.Model):
+    __tablename__ = "deals"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("deal"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    name_norm: Mapped[str] = mapped_column(String(255))
+    stage: Mapped[str | None] = mapped_column(String(100))
+    amount: Mapped[str | None] = mapped_column(String(40))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    close_date: Mapped[date | None] = mapped_column(Date)
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"), index=True)
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    meta: Mapped[dict] = mapped_column("metadata", JSONType, default=dict)
+
+    company: Mapped[Company | None] = relationship(lazy="joined")
+    contact: Mapped[Contact | None] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": Versioned.version}
+    __table_args__ = (Index("ix_deals_ws_created", "workspace_id", "created_at", "id"),)
+
+
+class Task(Versioned, db.Model):
+    __tablename__ = "tasks"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("task"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    type: Mapped[str] = mapped_column(String(20), default="todo")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    priority_rank: Mapped[int] = mapped_column(SmallInteger, default=1)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"), index=True)
+    deal_id: Mapped[str | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"), index=True)
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reminder: Mapped[dict | None] = mapped_column(JSONType)
+    tags: Mapped[list] = mapped_column(JSONType, default=list)
+    meta: Mapped[dict] = mapped_column("metadata", JSONType, default=dict)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    completion_note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    contact: Mapped[Contact | None] = relationship(lazy="joined", innerjoin=False)
+    company: Mapped[Company | None] = relationship(lazy="joined", innerjoin=False)
+    deal: Mapped[Deal | None] = relationship(lazy="joined", innerjoin=False)
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="joined", innerjoin=False)
+
+    __mapper_args__ = {"version_id_col": Versioned.version}
+    __table_args__ = (
+        Index("ix_tasks_ws_created", "workspace_id", "created_at", "id"),
+        Index("ix_tasks_ws_updated", "workspace_id", "updated_at", "id"),
+        Index("ix_tasks_ws_due", "workspace_id", "due_at", "id"),
+        Index("ix_tasks_ws_owner_status_due", "workspace_id", "owner_id", "status", "due_at"),
+        Index("ix_tasks_ws_status_due", "workspace_id", "status", "due_at"),
+    )
+
+    @property
+    def priority(self) -> str:
+        return PRIORITIES[self.priority_rank]
+
+    @priority.setter
+    def priority(self, value: str) -> None:
+        self.priority_rank = PRIORITIES.index(value)
+
+
+class ActivityAttendee(db.Model):
+    __tablename__ = "activity_attendees"
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    contact: Mapped[Contact] = relationship(lazy="joined")
+
+
+class Activity(Versioned, db.Model):
+    __tablename__ = "activities"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("act"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(20))
+    subtype: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20), default="completed")
+    subject: Mapped[str | None] = mapped_column(String(255))
+    body: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"), index=True)
+    deal_id: Mapped[str | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"), index=True)
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    duration: Mapped[int | None] = mapped_column(Integer)
+    direction: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(50), default="manual")
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    generated_by: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+    confidence_score: Mapped[float | None] = mapped_column(Float)
+    meta: Mapped[dict] = mapped_column("metadata", JSONType, default=dict)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    contact: Mapped[Contact | None] = relationship(lazy="joined", innerjoin=False)
+    company: Mapped[Company | None] = relationship(lazy="joined", innerjoin=False)
+    deal: Mapped[Deal | None] = relationship(lazy="joined", innerjoin=False)
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="joined", innerjoin=False)
+    attendee_links: Mapped[list[ActivityAttendee]] = relationship(
+        lazy="selectin",
+        order_by=ActivityAttendee.position,
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    __mapper_args__ = {"version_id_col": Versioned.version}
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "source", "external_id", name="uq_activities_source_external"),
+        Index("ix_activities_ws_occurred", "workspace_id", "occurred_at", "id"),
+        Index("ix_activities_ws_created", "workspace_id", "created_at", "id"),
+        Index("ix_activities_ws_owner_occurred", "workspace_id", "owner_id", "occurred_at"),
+    )
+
+    @property
+    def attendees(self) -> list[str]:
+        return [link.contact_id for link in self.attendee_links]
+
+
+class IdempotencyKey(db.Model):
+    __tablename__ = "idempotency_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    response_headers: Mapped[dict | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("api_key_id", "key", name="uq_idempotency_key"),)

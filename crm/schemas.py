@@ -1,0 +1,304 @@
+"""Marshmallow schemas: the single statement of what goes in and out of every resource.
+
+The API loads and dumps with them, the UI and the importer load with them, and the OpenAPI
+document is generated from them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates
+
+from crm import models as m
+from crm.fields import (
+    DecimalString,
+    Metadata,
+    StrictFloat,
+    StrictInteger,
+    Text,
+    UtcDateTime,
+)
+
+
+class StrictSchema(Schema):
+    """Unknown fields are errors; fields listed in READ_ONLY say so."""
+
+    READ_ONLY: tuple[str, ...] = ("id", "created_by", "updated_at", "workspace_id", "relationships")
+
+    class Meta:
+        unknown = RAISE
+
+    @pre_load
+    def reject_read_only(self, data, **kwargs):
+        if isinstance(data, dict):
+            errors = {k: ["This field is read-only."] for k in self.READ_ONLY if k in data}
+            if errors:
+                raise ValidationError(errors)
+        return data
+
+
+def _enum(choices, **kwargs):
+    return fields.String(validate=validate.OneOf(choices), **kwargs)
+
+
+def _text(max_len: int, *, required: bool = False, nullable: bool = True, min_len: int | None = None):
+    return Text(
+        required=required,
+        allow_none=nullable and not required,
+        validate=validate.Length(min=min_len, max=max_len),
+    )
+
+
+def _link(**kwargs):
+    return fields.String(allow_none=True, validate=validate.Length(max=64), **kwargs)
+
+
+# --- Output pieces -------------------------------------------------------------------------
+
+class RelatedRecord(Schema):
+    type = fields.String(required=True)
+    id = fields.String(required=True)
+    name = fields.String(allow_none=True, required=True)
+
+
+class Relationships(Schema):
+    contact = fields.Nested(RelatedRecord, allow_none=True, required=True)
+    company = fields.Nested(RelatedRecord, allow_none=True, required=True)
+    deal = fields.Nested(RelatedRecord, allow_none=True, required=True)
+    owner = fields.Nested(RelatedRecord, allow_none=True, required=True)
+
+
+def related(kind: str, record) -> dict | None:
+    if record is None:
+        return None
+    return {"type": kind, "id": record.id, "name": record.name}
+
+
+def relationships_of(obj) -> dict:
+    return {
+        "contact": related("contact", obj.contact),
+        "company": related("company", obj.company),
+        "deal": related("deal", obj.deal),
+        "owner": related("user", obj.owner),
+    }
+
+
+# --- Tasks ---------------------------------------------------------------------------------
+
+class Reminder(StrictSchema):
+    type = _enum(m.REMINDER_TYPES, required=True)
+    before_minutes = StrictInteger(required=True, validate=validate.Range(min=0, max=40320))
+
+
+class TaskInput(StrictSchema):
+    title = _text(255, required=True, min_len=1)
+    description = _text(20000)
+    type = _enum(m.TASK_TYPES)
+    status = _enum(m.TASK_STATUSES)
+    priority = _enum(m.PRIORITIES)
+    due_at = UtcDateTime(allow_none=True)
+    contact_id = _link()
+    company_id = _link()
+    deal_id = _link()
+    owner_id = _link()
+    contact_name = _text(511, nullable=False, min_len=1)
+    company_name = _text(255, nullable=False, min_len=1)
+    reminder = fields.Nested(Reminder, allow_none=True)
+    tags = fields.List(Text(validate=validate.Length(min=1, max=50)), validate=validate.Length(max=20))
+    metadata = Metadata()
+    completed_at = UtcDateTime(allow_none=True)
+    completion_note = _text(2000)
+    created_at = UtcDateTime()
+
+
+class TaskUpdate(TaskInput):
+    """PATCH: every create field but `created_at`, which is read-only after creation."""
+
+    READ_ONLY = StrictSchema.READ_ONLY + ("created_at",)
+
+    class Meta(StrictSchema.Meta):
+        exclude = ("created_at",)
+
+
+class TaskCompletion(StrictSchema):
+    completion_note = _text(2000)
+    completed_at = UtcDateTime(allow_none=True)
+
+
+class TaskOut(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    description = fields.String(allow_none=True, required=True)
+    type = _enum(m.TASK_TYPES, required=True)
+    status = _enum(m.TASK_STATUSES, required=True)
+    priority = _enum(m.PRIORITIES, required=True)
+    due_at = UtcDateTime(allow_none=True, required=True)
+    contact_id = fields.String(allow_none=True, required=True)
+    company_id = fields.String(allow_none=True, required=True)
+    deal_id = fields.String(allow_none=True, required=True)
+    owner_id = fields.String(allow_none=True, required=True)
+    reminder = fields.Nested(Reminder, allow_none=True, required=True)
+    tags = fields.List(fields.String(), required=True)
+    metadata = fields.Dict(attribute="meta", required=True)
+    completed_at = UtcDateTime(allow_none=True, required=True)
+    completion_note = fields.String(allow_none=True, required=True)
+    created_by = fields.String(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
+    relationships = fields.Function(relationships_of, required=True, metadata={"schema": Relationships})
+
+
+# --- Activities ----------------------------------------------------------------------------
+
+class ActivityInput(StrictSchema):
+    type = _enum(m.ACTIVITY_TYPES, required=True)
+    subtype = _text(50)
+    status = _enum(m.ACTIVITY_STATUSES)
+    subject = _text(255)
+    body = _text(100000)
+    contact_id = _link()
+    company_id = _link()
+    deal_id = _link()
+    owner_id = _link()
+    attendees = fields.List(fields.String(validate=validate.Length(max=64)), validate=validate.Length(max=100))
+    occurred_at = UtcDateTime()
+    duration = StrictInteger(allow_none=True, validate=validate.Range(min=0, max=604800))
+    direction = _enum(m.DIRECTIONS, allow_none=True)
+    outcome = _enum(m.OUTCOMES, allow_none=True)
+    source = _text(50, nullable=False, min_len=1)
+    external_id = _text(255)
+    generated_by = _text(100)
+    model = _text(100)
+    confidence_score = StrictFloat(allow_none=True, validate=validate.Range(min=0, max=1))
+    metadata = Metadata()
+    created_at = UtcDateTime()
+
+
+class ActivityUpdate(ActivityInput):
+    READ_ONLY = StrictSchema.READ_ONLY + ("created_at",)
+
+    class Meta(StrictSchema.Meta):
+        exclude = ("created_at",)
+
+
+class ActivityOut(Schema):
+    id = fields.String(required=True)
+    type = _enum(m.ACTIVITY_TYPES, required=True)
+    subtype = fields.String(allow_none=True, required=True)
+    status = _enum(m.ACTIVITY_STATUSES, required=True)
+    subject = fields.String(allow_none=True, required=True)
+    body = fields.String(allow_none=True, required=True)
+    contact_id = fields.String(allow_none=True, required=True)
+    company_id = fields.String(allow_none=True, required=True)
+    deal_id = fields.String(allow_none=True, required=True)
+    owner_id = fields.String(allow_none=True, required=True)
+    attendees = fields.List(fields.String(), required=True)
+    occurred_at = UtcDateTime(required=True)
+    duration = fields.Integer(allow_none=True, required=True)
+    direction = _enum(m.DIRECTIONS, allow_none=True, required=True)
+    outcome = _enum(m.OUTCOMES, allow_none=True, required=True)
+    source = fields.String(required=True)
+    external_id = fields.String(allow_none=True, required=True)
+    generated_by = fields.String(allow_none=True, required=True)
+    model = fields.String(allow_none=True, required=True)
+    confidence_score = fields.Float(allow_none=True, required=True)
+    metadata = fields.Dict(attribute="meta", required=True)
+    created_by = fields.String(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
+    relationships = fields.Function(relationships_of, required=True, metadata={"schema": Relationships})
+
+
+# --- Companies, contacts, deals, users ----------------------------------------------------
+
+_DOMAIN = r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$"
+
+
+class CompanyInput(StrictSchema):
+    READ_ONLY = StrictSchema.READ_ONLY + ("created_at",)
+
+    name = _text(255, required=True, min_len=1)
+    domain = _text(255)
+    metadata = Metadata()
+
+    @pre_load
+    def lower_domain(self, data, **kwargs):
+        if isinstance(data, dict) and isinstance(data.get("domain"), str):
+            data = {**data, "domain": data["domain"].strip().lower()}
+        return data
+
+    @validates("domain")
+    def check_domain(self, value, **kwargs):
+        if value is not None and not re.match(_DOMAIN, value):
+            raise ValidationError("Not a valid domain name (example.com).")
+
+
+class CompanyOut(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    domain = fields.String(allow_none=True, required=True)
+    metadata = fields.Dict(attribute="meta", required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
+
+
+class ContactInput(StrictSchema):
+    READ_ONLY = StrictSchema.READ_ONLY + ("name", "created_at")
+
+    first_name = _text(255)
+    last_name = _text(255)
+    email = Text(allow_none=True, validate=[validate.Length(max=320), validate.Email()])
+    phone = _text(64)
+    company_id = _link()
+    metadata = Metadata()
+
+
+class ContactOut(Schema):
+    id = fields.String(required=True)
+    first_name = fields.String(allow_none=True, required=True)
+    last_name = fields.String(allow_none=True, required=True)
+    name = fields.String(allow_none=True, required=True)
+    email = fields.String(allow_none=True, required=True)
+    phone = fields.String(allow_none=True, required=True)
+    company_id = fields.String(allow_none=True, required=True)
+    metadata = fields.Dict(attribute="meta", required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
+
+
+class DealInput(StrictSchema):
+    READ_ONLY = StrictSchema.READ_ONLY + ("created_at",)
+
+    name = _text(255, required=True, min_len=1)
+    stage = _text(100)
+    amount = DecimalString(allow_none=True)
+    currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Must be an ISO 4217 code like \"EUR\"."))
+    close_date = fields.Date(allow_none=True)
+    company_id = _link()
+    contact_id = _link()
+    metadata = Metadata()
+
+
+class DealOut(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    stage = fields.String(allow_none=True, required=True)
+    amount = fields.String(allow_none=True, required=True)
+    currency = fields.String(allow_none=True, required=True)
+    close_date = fields.Date(allow_none=True, required=True)
+    company_id = fields.String(allow_none=True, required=True)
+    contact_id = fields.String(allow_none=True, required=True)
+    metadata = fields.Dict(attribute="meta", required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
+
+
+class UserOut(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    role = _enum(m.ROLES, required=True)
+    time_zone = fields.String(required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)

@@ -1,0 +1,196 @@
+"""Workspaces, users and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from crm.extensions import db
+from crm.models import ROLES, SCOPES, ApiKey, User, Workspace, utcnow
+from crm.services.errors import NotFound, ValidationFailed
+
+KEY_PREFIX = "fu_"
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+def create_workspace(name: str) -> Workspace:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed.field("name", "Must not be blank.")
+    workspace = Workspace(name=name[:255])
+    db.session.add(workspace)
+    db.session.commit()
+    return workspace
+
+
+def find_workspace(id_or_name: str) -> Workspace | None:
+    return db.session.execute(
+        select(Workspace).where((Workspace.id == id_or_name) | (Workspace.name == id_or_name)).order_by(Workspace.created_at)
+    ).scalars().first()
+
+
+def first_workspace() -> Workspace | None:
+    return db.session.execute(select(Workspace).order_by(Workspace.created_at, Workspace.id)).scalars().first()
+
+
+def user_count() -> int:
+    return db.session.execute(select(func.count(User.id))).scalar_one()
+
+
+def valid_time_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def create_user(
+    workspace: Workspace, *, email: str, name: str, password: str | None = None, role: str = "member",
+    time_zone: str = "UTC",
+) -> User:
+    email = (email or "").strip().lower()
+    name = (name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if "@" not in email or len(email) > 320:
+        errors["email"] = ["Not a valid email address."]
+    elif db.session.execute(select(User.id).where(User.email == email)).first():
+        errors["email"] = ["A user with this email already exists."]
+    if not name:
+        errors["name"] = ["Must not be blank."]
+    if role not in ROLES:
+        errors["role"] = [f"Must be one of: {', '.join(ROLES)}."]
+    if not valid_time_zone(time_zone):
+        errors["time_zone"] = ["Not a known IANA time zone."]
+    if password is not None and len(password) < 8:
+        errors["password"] = ["At least 8 characters."]
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(
+        workspace_id=workspace.id,
+        email=email,
+        name=name[:255],
+        role=role,
+        time_zone=time_zone,
+        password_hash=generate_password_hash(password) if password else None,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.execute(select(User).where(User.email == (email or "").strip().lower())).scalar_one_or_none()
+
+
+def check_password(user: User | None, password: str) -> bool:
+    if user is None or not user.password_hash or not user.is_active:
+        # Spend the same time as a real check, so timing does not reveal which emails exist.
+        check_password_hash(generate_password_hash("x"), password or "")
+        return False
+    return check_password_hash(user.password_hash, password or "")
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password) < 8:
+        raise ValidationFailed.field("password", "At least 8 characters.")
+    user.password_hash = generate_password_hash(password)
+    db.session.commit()
+
+
+def set_time_zone(user: User, time_zone: str) -> None:
+    if not valid_time_zone(time_zone):
+        raise ValidationFailed.field("time_zone", "Not a known IANA time zone.")
+    user.time_zone = time_zone
+    db.session.commit()
+
+
+def hash_secret(secret: str) -> str:
+    # The secret has 256 bits of entropy, so a fast hash is enough (no dictionary to attack).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_scopes(text: str | None) -> list[str]:
+    if text is None or text.strip() in ("", "all", "*"):
+        return list(SCOPES)
+    scopes = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown:
+        raise ValidationFailed.field("scopes", f"Unknown scopes: {', '.join(unknown)}. Known: {', '.join(SCOPES)}.")
+    return list(dict.fromkeys(scopes))
+
+
+def create_api_key(user: User, *, scopes: list[str] | None = None, label: str | None = None) -> tuple[ApiKey, str]:
+    """A new key for the user. Returns (key, secret); the secret is not kept and cannot be shown again."""
+    scopes = list(SCOPES) if scopes is None else scopes
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        workspace_id=user.workspace_id,
+        user_id=user.id,
+        label=(label or "").strip()[:255] or None,
+        scopes=",".join(scopes),
+        prefix=secret[:10],
+        secret_hash=hash_secret(secret),
+    )
+    db.session.add(key)
+    db.session.commit()
+    return key, secret
+
+
+def authenticate_key(secret: str) -> ApiKey | None:
+    """The live key with this secret, or None for unknown and revoked ones."""
+    if not secret or len(secret) > 200:
+        return None
+    key = db.session.execute(
+        select(ApiKey).where(ApiKey.secret_hash == hash_secret(secret))
+    ).unique().scalar_one_or_none()
+    if key is None or key.revoked_at is not None or not key.user.is_active:
+        return None
+    return key
+
+
+def needs_touch(key: ApiKey) -> bool:
+    """Last use is recorded at most once a minute per key, so reads rarely turn into writes."""
+    return key.last_used_at is None or utcnow() - key.last_used_at >= LAST_USED_RESOLUTION
+
+
+def touch_api_key(key_id: str) -> None:
+    """Record that the key was used now, in a transaction of its own."""
+    from crm.database import writing
+
+    with writing():
+        db.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
+        db.session.commit()
+
+
+def has_scope(key: ApiKey, scope: str) -> bool:
+    scopes = key.scope_set
+    if scope in scopes:
+        return True
+    resource, _, action = scope.partition(":")
+    return action == "read" and f"{resource}:write" in scopes
+
+
+def list_api_keys(user: User) -> list[ApiKey]:
+    return list(
+        db.session.execute(
+            select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+        ).unique().scalars()
+    )
+
+
+def revoke_api_key(user: User, key_id: str) -> ApiKey:
+    key = db.session.execute(
+        select(ApiKey).where(ApiKey.id == key_id, ApiKey.user_id == user.id)
+    ).unique().scalar_one_or_none()
+    if key is None:
+        raise NotFound("No such API key.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        db.session.commit()
+    return key

@@ -1,0 +1,160 @@
+"""Activity rules: logging with (source, external_id) dedup, updates, lists."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from crm.extensions import db
+from crm.models import Activity, ActivityAttendee, User, utcnow
+from crm.services.errors import ValidationFailed
+from crm.services.links import check_contact_ids, check_links
+from crm.services.pagination import Page, SortKey, paginate
+from crm.services.records import backfill_created_at, check_etag, get_record
+from crm.services.text import normalize, search_text
+
+PLAIN_FIELDS = (
+    "type", "subtype", "status", "subject", "body", "contact_id", "company_id", "deal_id", "owner_id",
+    "occurred_at", "duration", "direction", "outcome", "source", "external_id", "generated_by",
+    "model", "confidence_score",
+)
+SORTS = {
+    "occurred_at": SortKey(Activity.occurred_at, kind="datetime"),
+    "created_at": SortKey(Activity.created_at, kind="datetime"),
+}
+DEFAULT_SORT = "-occurred_at"
+
+
+def get_activity(workspace_id: str, activity_id: str, *, for_update: bool = False) -> Activity:
+    return get_record(Activity, workspace_id, activity_id, for_update=for_update)
+
+
+def find_by_external_id(workspace_id: str, source: str, external_id: str) -> Activity | None:
+    return db.session.execute(
+        select(Activity).where(
+            Activity.workspace_id == workspace_id,
+            Activity.source == source,
+            Activity.external_id == external_id,
+        )
+    ).unique().scalar_one_or_none()
+
+
+def _apply(activity: Activity, data: dict) -> None:
+    errors = check_links(activity.workspace_id, data)
+    attendees = list(dict.fromkeys(data["attendees"])) if "attendees" in data else None
+    if attendees:
+        errors.update(check_contact_ids(activity.workspace_id, attendees))
+    if errors:
+        raise ValidationFailed(errors)
+    for name in PLAIN_FIELDS:
+        if name in data:
+            setattr(activity, name, data[name])
+    if "metadata" in data:
+        activity.meta = data["metadata"]
+    if attendees is not None:
+        activity.attendee_links = [
+            ActivityAttendee(contact_id=cid, position=i) for i, cid in enumerate(attendees)
+        ]
+    activity.search_text = search_text(activity.subject, activity.body)
+
+
+def log_activity(workspace_id: str, user: User, data: dict) -> tuple[Activity, bool]:
+    """Create an activity, or return the existing one with the same (source, external_id).
+
+    Returns (activity, created).
+    """
+    source = data.get("source") or "manual"
+    external_id = data.get("external_id")
+    if external_id is not None:
+        existing = find_by_external_id(workspace_id, source, external_id)
+        if existing is not None:
+            return existing, False
+    activity = Activity(
+        workspace_id=workspace_id,
+        created_by=user.id,
+        owner_id=user.id,
+        status="completed",
+        source="manual",
+        meta={},
+        attendee_links=[],
+    )
+    _apply(activity, data)
+    activity.created_at = backfill_created_at(data.get("created_at"))
+    activity.updated_at = max(activity.created_at, utcnow())
+    if activity.occurred_at is None:
+        activity.occurred_at = utcnow()
+    db.session.add(activity)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent request logged the same (source, external_id) first.
+        db.session.rollback()
+        if external_id is None:
+            raise
+        existing = find_by_external_id(workspace_id, source, external_id)
+        if existing is None:
+            raise
+        return existing, False
+    return activity, True
+
+
+def update_activity(activity: Activity, data: dict, if_match: str | None = None) -> Activity:
+    check_etag(activity, if_match)
+    source = data.get("source", activity.source)
+    external_id = data.get("external_id", activity.external_id)
+    if external_id is not None and (source, external_id) != (activity.source, activity.external_id):
+        clash = find_by_external_id(activity.workspace_id, source, external_id)
+        if clash is not None and clash.id != activity.id:
+            raise ValidationFailed.field(
+                "external_id", f"Activity {clash.id} already has this source and external_id."
+            )
+    _apply(activity, data)
+    db.session.commit()
+    return activity
+
+
+def delete_activity(activity: Activity, if_match: str | None = None) -> None:
+    check_etag(activity, if_match)
+    db.session.delete(activity)
+    db.session.commit()
+
+
+def involves_contact(contact_id: str):
+    """The activity is linked to the contact, or the contact attended it."""
+    return or_(
+        Activity.contact_id == contact_id,
+        exists().where(
+            ActivityAttendee.activity_id == Activity.id, ActivityAttendee.contact_id == contact_id
+        ),
+    )
+
+
+def filter_activities(workspace_id: str, params: dict):
+    stmt = select(Activity).where(Activity.workspace_id == workspace_id)
+    for name in ("type", "status", "direction", "outcome"):
+        if params.get(name):
+            stmt = stmt.where(getattr(Activity, name).in_(params[name]))
+    for name in ("subtype", "source", "external_id", "company_id", "deal_id", "owner_id"):
+        if params.get(name):
+            stmt = stmt.where(getattr(Activity, name) == params[name])
+    if params.get("contact_id"):
+        stmt = stmt.where(involves_contact(params["contact_id"]))
+    if params.get("after") is not None:
+        stmt = stmt.where(Activity.occurred_at > params["after"])
+    if params.get("before") is not None:
+        stmt = stmt.where(Activity.occurred_at < params["before"])
+    if params.get("q"):
+        stmt = stmt.where(Activity.search_text.contains(normalize(params["q"]), autoescape=True))
+    return stmt
+
+
+def list_activities(workspace_id: str, params: dict) -> Page:
+    return paginate(
+        filter_activities(workspace_id, params),
+        sort=params.get("sort") or DEFAULT_SORT,
+        keys=SORTS,
+        id_column=Activity.id,
+        cursor=params.get("cursor"),
+        limit=params.get("limit", 50),
+        include_total=params.get("include_total", False),
+    )

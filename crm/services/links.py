@@ -1,0 +1,97 @@
+"""Links from tasks and activities to contacts, companies, deals and users, checked per workspace."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, select
+
+from crm.extensions import db
+from crm.models import Company, Contact, Deal, User
+from crm.services.errors import AmbiguousReference, ValidationFailed
+from crm.services.text import normalize
+
+LINK_MODELS = {
+    "contact_id": (Contact, "contact"),
+    "company_id": (Company, "company"),
+    "deal_id": (Deal, "deal"),
+    "owner_id": (User, "user"),
+}
+MAX_CANDIDATES = 10
+
+
+def check_links(workspace_id: str, data: dict, fields=tuple(LINK_MODELS)) -> dict[str, list[str]]:
+    """Errors for every linked id in `data` that does not exist in the workspace."""
+    errors: dict[str, list[str]] = {}
+    for field in fields:
+        value = data.get(field)
+        if value is None:
+            continue
+        model, kind = LINK_MODELS[field]
+        found = db.session.execute(
+            select(model.id).where(model.id == value, model.workspace_id == workspace_id)
+        ).first()
+        if found is None:
+            errors[field] = [f"No {kind} with id {value!r} in this workspace."]
+    return errors
+
+
+def check_contact_ids(workspace_id: str, ids: list[str], field: str = "attendees") -> dict[str, list[str]]:
+    if not ids:
+        return {}
+    found = set(
+        db.session.execute(
+            select(Contact.id).where(Contact.workspace_id == workspace_id, Contact.id.in_(set(ids)))
+        ).scalars()
+    )
+    missing = [i for i in ids if i not in found]
+    if missing:
+        return {field: [f"No contact with id {i!r} in this workspace." for i in missing[:10]]}
+    return {}
+
+
+def _resolve_name(workspace_id: str, model, query: str, field: str) -> str:
+    """The id of the one record whose name matches `query` (SPEC §3, name resolution)."""
+    wanted = normalize(query)
+    base = select(model.id, model.name).where(model.workspace_id == workspace_id)
+    exact = db.session.execute(
+        base.where(model.name_norm == wanted).order_by(model.id).limit(MAX_CANDIDATES + 1)
+    ).all()
+    if len(exact) == 1:
+        return exact[0].id
+    if exact:
+        rows = exact
+    else:
+        words = wanted.split()
+        cond = and_(*(model.name_norm.contains(w, autoescape=True) for w in words))
+        rows = db.session.execute(base.where(cond).order_by(model.name_norm, model.id).limit(MAX_CANDIDATES + 1)).all()
+    if not rows:
+        kind = "contact" if model is Contact else "company"
+        raise ValidationFailed.field(field, f'No {kind} matches "{query}".')
+    if len(rows) == 1:
+        return rows[0].id
+    raise AmbiguousReference(
+        field, query, [{"id": r.id, "name": r.name} for r in rows[:MAX_CANDIDATES]]
+    )
+
+
+def resolve_contact_name(workspace_id: str, query: str) -> str:
+    return _resolve_name(workspace_id, Contact, query, "contact_name")
+
+
+def resolve_company_name(workspace_id: str, query: str) -> str:
+    return _resolve_name(workspace_id, Company, query, "company_name")
+
+
+def resolve_names(workspace_id: str, data: dict) -> dict:
+    """Turn `contact_name` / `company_name` into ids; giving a name and its id together is an error."""
+    data = dict(data)
+    errors: dict[str, list[str]] = {}
+    for name_field, id_field in (("contact_name", "contact_id"), ("company_name", "company_id")):
+        if name_field in data and id_field in data:
+            errors[name_field] = [f"Give either {name_field} or {id_field}, not both."]
+    if errors:
+        raise ValidationFailed(errors)
+    if "contact_name" in data:
+        data["contact_id"] = resolve_contact_name(workspace_id, data.pop("contact_name"))
+    if "company_name" in data:
+        data["company_id"] = resolve_company_name(workspace_id, data.pop("company_name"))
+    return data

@@ -1,0 +1,139 @@
+"""Keyset pagination: stable under concurrent inserts and deletes, with signed opaque cursors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadData, URLSafeSerializer
+from sqlalchemy import Select, and_, func, or_, select
+
+from crm.extensions import db
+from crm.services.errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """A sortable column: `nullable` ones put NULLs last in both directions."""
+
+    column: Any
+    nullable: bool = False
+    kind: str = "str"  # "str", "int", "datetime"
+
+
+@dataclass
+class Page:
+    items: list
+    has_more: bool
+    next_cursor: str | None
+    total: int | None = None
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="crm.cursor")
+
+
+def encode_cursor(payload: dict) -> str:
+    return _serializer().dumps(payload)
+
+
+def decode_cursor(cursor: str) -> dict:
+    try:
+        payload = _serializer().loads(cursor)
+    except BadData:
+        raise ValidationFailed.field("cursor", "Invalid cursor.") from None
+    if not isinstance(payload, dict):
+        raise ValidationFailed.field("cursor", "Invalid cursor.")
+    return payload
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _decode_value(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    try:
+        if kind == "datetime":
+            return datetime.fromisoformat(value)
+        if kind == "date":
+            return date.fromisoformat(value)
+        if kind == "int":
+            return int(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed.field("cursor", "Invalid cursor.") from None
+
+
+def parse_sort(sort: str) -> tuple[str, bool]:
+    return sort.lstrip("-"), sort.startswith("-")
+
+
+def keyset_condition(key: SortKey, id_column: Any, descending: bool, value: Any, last_id: str):
+    """Rows strictly after (value, last_id) in the order (key NULLS LAST, id), both in one direction."""
+    col = key.column
+    after_id = id_column < last_id if descending else id_column > last_id
+    if value is None:
+        # Inside the trailing block of NULLs.
+        return and_(col.is_(None), after_id)
+    beyond = col < value if descending else col > value
+    cond = or_(beyond, and_(col == value, after_id))
+    if key.nullable:
+        cond = or_(cond, col.is_(None))
+    return cond
+
+
+def order_by(key: SortKey, id_column: Any, descending: bool) -> list:
+    col = key.column
+    if descending:
+        first = col.desc().nulls_last() if key.nullable else col.desc()
+        return [first, id_column.desc()]
+    first = col.asc().nulls_last() if key.nullable else col.asc()
+    return [first, id_column.asc()]
+
+
+def paginate(
+    stmt: Select,
+    *,
+    sort: str,
+    keys: dict[str, SortKey],
+    id_column: Any,
+    cursor: str | None,
+    limit: int,
+    include_total: bool = False,
+) -> Page:
+    """Run `stmt` (already filtered) one page at a time, in a fixed number of statements."""
+    name, descending = parse_sort(sort)
+    key = keys[name]
+    total = None
+    if include_total:
+        count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+        total = db.session.execute(count_stmt).scalar_one()
+    if cursor:
+        payload = decode_cursor(cursor)
+        if payload.get("s") != sort:
+            raise ValidationFailed.field("cursor", "This cursor was issued for a different sort.")
+        if "i" not in payload or not isinstance(payload.get("i"), str):
+            raise ValidationFailed.field("cursor", "Invalid cursor.")
+        value = _decode_value(payload.get("v"), key.kind)
+        stmt = stmt.where(keyset_condition(key, id_column, descending, value, payload["i"]))
+    stmt = stmt.order_by(*order_by(key, id_column, descending)).limit(limit + 1)
+    rows = list(db.session.execute(stmt).unique().scalars())
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if has_more and rows:
+        last = rows[-1]
+        last_value = _sort_value(last, key)
+        next_cursor = encode_cursor({"s": sort, "v": _encode_value(last_value), "i": last.id})
+    return Page(items=rows, has_more=has_more, next_cursor=next_cursor, total=total)
+
+
+def _sort_value(row: Any, key: SortKey) -> Any:
+    return getattr(row, key.column.key)
+

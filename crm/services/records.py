@@ -1,0 +1,259 @@
+"""Shared record plumbing (lookup, lists, unlinking) and the contact, company and deal rules."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from crm.extensions import db
+from crm.models import Activity, ActivityAttendee, Company, Contact, Deal, Task, User, utcnow
+from crm.services.errors import NotFound, PreconditionFailed, ValidationFailed
+from crm.services.links import check_links
+from crm.services.pagination import Page, SortKey, paginate
+from crm.services.text import normalize
+
+BACKFILL_PAST = timedelta(days=5 * 365)
+BACKFILL_FUTURE = timedelta(hours=24)
+
+
+def get_record(model, workspace_id: str, record_id: str, *, for_update: bool = False):
+    """The record with that id in the workspace, or NotFound (also for other workspaces' ids)."""
+    stmt = select(model).where(model.id == record_id, model.workspace_id == workspace_id)
+    if for_update:
+        stmt = stmt.with_for_update(of=model)
+    record = db.session.execute(stmt).unique().scalar_one_or_none()
+    if record is None:
+        raise NotFound(f"No {model.__name__.lower()} with id {record_id!r}.")
+    return record
+
+
+def check_etag(record, if_match: str | None) -> None:
+    """Honour If-Match: a stale ETag means no change (SPEC §2, concurrency)."""
+    if if_match is None:
+        return
+    tags = [t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")]
+    if "*" in tags or record.etag in tags:
+        return
+    raise PreconditionFailed()
+
+
+def backfill_created_at(given: datetime | None) -> datetime:
+    """A given created_at is kept within the last 5 years and at most 24 h ahead, else now."""
+    now = utcnow()
+    if given is not None and now - BACKFILL_PAST <= given <= now + BACKFILL_FUTURE:
+        return given
+    return now
+
+
+def require_links(workspace_id: str, data: dict, fields: tuple[str, ...]) -> None:
+    errors = check_links(workspace_id, data, fields)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def list_records(
+    stmt, *, sort: str, keys: dict[str, SortKey], id_column, cursor: str | None, limit: int,
+    include_total: bool,
+) -> Page:
+    return paginate(stmt, sort=sort, keys=keys, id_column=id_column, cursor=cursor, limit=limit,
+                    include_total=include_total)
+
+
+def unlink_everywhere(field: str, record_id: str, models: tuple) -> None:
+    """Set `field` to NULL wherever it points at `record_id`, bumping versions so ETags change."""
+    for model in models:
+        db.session.execute(
+            update(model)
+            .where(getattr(model, field) == record_id)
+            .values({field: None, "version": model.version + 1, "updated_at": utcnow()})
+            .execution_options(synchronize_session=False)
+        )
+
+
+def apply_fields(record, data: dict, fields: tuple[str, ...]) -> None:
+    for name in fields:
+        if name in data:
+            setattr(record, "meta" if name == "metadata" else name, data[name])
+
+
+def config_flag(name: str) -> bool:
+    return bool(current_app.config.get(name))
+
+
+# --- Companies -------------------------------------------------------------------------
+
+COMPANY_FIELDS = ("name", "domain", "metadata")
+COMPANY_SORTS = {
+    "created_at": SortKey(Company.created_at, kind="datetime"),
+    "updated_at": SortKey(Company.updated_at, kind="datetime"),
+    "name": SortKey(Company.name_norm),
+}
+
+
+def create_company(workspace_id: str, data: dict) -> Company:
+    company = Company(workspace_id=workspace_id, meta={})
+    apply_fields(company, data, COMPANY_FIELDS)
+    company.name_norm = normalize(company.name)
+    db.session.add(company)
+    db.session.commit()
+    return company
+
+
+def update_company(company: Company, data: dict, if_match: str | None = None) -> Company:
+    check_etag(company, if_match)
+    apply_fields(company, data, COMPANY_FIELDS)
+    company.name_norm = normalize(company.name)
+    db.session.commit()
+    return company
+
+
+def delete_company(company: Company, if_match: str | None = None) -> None:
+    check_etag(company, if_match)
+    unlink_everywhere("company_id", company.id, (Task, Activity, Deal, Contact))
+    db.session.delete(company)
+    db.session.commit()
+
+
+def list_companies(workspace_id: str, params: dict) -> Page:
+    stmt = select(Company).where(Company.workspace_id == workspace_id)
+    if params.get("q"):
+        q = normalize(params["q"])
+        stmt = stmt.where(or_(Company.name_norm.contains(q, autoescape=True),
+                              Company.domain.contains(q, autoescape=True)))
+    if params.get("domain"):
+        stmt = stmt.where(Company.domain == params["domain"].lower())
+    return _page(stmt, Company, COMPANY_SORTS, params)
+
+
+# --- Contacts --------------------------------------------------------------------------
+
+CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "company_id", "metadata")
+CONTACT_SORTS = {
+    "created_at": SortKey(Contact.created_at, kind="datetime"),
+    "updated_at": SortKey(Contact.updated_at, kind="datetime"),
+    "name": SortKey(Contact.name_norm),
+}
+
+
+def contact_display_name(first: str | None, last: str | None) -> str | None:
+    return " ".join(p for p in (first, last) if p) or None
+
+
+def _save_contact(contact: Contact, data: dict) -> Contact:
+    require_links(contact.workspace_id, data, ("company_id",))
+    apply_fields(contact, data, CONTACT_FIELDS)
+    contact.name = contact_display_name(contact.first_name, contact.last_name)
+    contact.name_norm = normalize(contact.name)
+    db.session.add(contact)
+    db.session.commit()
+    return contact
+
+
+def create_contact(workspace_id: str, data: dict) -> Contact:
+    return _save_contact(Contact(workspace_id=workspace_id, meta={}), data)
+
+
+def update_contact(contact: Contact, data: dict, if_match: str | None = None) -> Contact:
+    check_etag(contact, if_match)
+    return _save_contact(contact, data)
+
+
+def delete_contact(contact: Contact, if_match: str | None = None) -> None:
+    check_etag(contact, if_match)
+    unlink_everywhere("contact_id", contact.id, (Task, Activity, Deal))
+    db.session.execute(
+        ActivityAttendee.__table__.delete().where(ActivityAttendee.contact_id == contact.id)
+    )
+    db.session.delete(contact)
+    db.session.commit()
+
+
+def list_contacts(workspace_id: str, params: dict) -> Page:
+    stmt = select(Contact).where(Contact.workspace_id == workspace_id)
+    if params.get("q"):
+        q = normalize(params["q"])
+        stmt = stmt.where(or_(Contact.name_norm.contains(q, autoescape=True),
+                              Contact.email.contains(q, autoescape=True)))
+    if params.get("company_id"):
+        stmt = stmt.where(Contact.company_id == params["company_id"])
+    if params.get("email"):
+        stmt = stmt.where(Contact.email == params["email"])
+    return _page(stmt, Contact, CONTACT_SORTS, params)
+
+
+# --- Deals -----------------------------------------------------------------------------
+
+DEAL_FIELDS = ("name", "stage", "amount", "currency", "close_date", "company_id", "contact_id", "metadata")
+DEAL_SORTS = {
+    "created_at": SortKey(Deal.created_at, kind="datetime"),
+    "updated_at": SortKey(Deal.updated_at, kind="datetime"),
+    "name": SortKey(Deal.name_norm),
+    "close_date": SortKey(Deal.close_date, nullable=True, kind="date"),
+}
+
+
+def _save_deal(deal: Deal, data: dict) -> Deal:
+    require_links(deal.workspace_id, data, ("company_id", "contact_id"))
+    apply_fields(deal, data, DEAL_FIELDS)
+    deal.name_norm = normalize(deal.name)
+    db.session.add(deal)
+    db.session.commit()
+    return deal
+
+
+def create_deal(workspace_id: str, data: dict) -> Deal:
+    return _save_deal(Deal(workspace_id=workspace_id, meta={}), data)
+
+
+def update_deal(deal: Deal, data: dict, if_match: str | None = None) -> Deal:
+    check_etag(deal, if_match)
+    return _save_deal(deal, data)
+
+
+def delete_deal(deal: Deal, if_match: str | None = None) -> None:
+    check_etag(deal, if_match)
+    unlink_everywhere("deal_id", deal.id, (Task, Activity))
+    db.session.delete(deal)
+    db.session.commit()
+
+
+def list_deals(workspace_id: str, params: dict) -> Page:
+    stmt = select(Deal).where(Deal.workspace_id == workspace_id)
+    if params.get("q"):
+        stmt = stmt.where(Deal.name_norm.contains(normalize(params["q"]), autoescape=True))
+    for field in ("company_id", "contact_id", "stage"):
+        if params.get(field):
+            stmt = stmt.where(getattr(Deal, field) == params[field])
+    return _page(stmt, Deal, DEAL_SORTS, params)
+
+
+# --- Users -----------------------------------------------------------------------------
+
+USER_SORTS = {
+    "created_at": SortKey(User.created_at, kind="datetime"),
+    "name": SortKey(User.name),
+    "email": SortKey(User.email),
+}
+
+
+def list_users(workspace_id: str, params: dict) -> Page:
+    stmt = select(User).where(User.workspace_id == workspace_id)
+    if params.get("q"):
+        q = params["q"].lower()
+        stmt = stmt.where(or_(User.name.ilike(f"%{q}%"), User.email.contains(q, autoescape=True)))
+    return _page(stmt, User, USER_SORTS, params, default_sort="created_at")
+
+
+def _page(stmt, model, keys: dict[str, SortKey], params: dict[str, Any], default_sort: str = "-created_at") -> Page:
+    return paginate(
+        stmt,
+        sort=params.get("sort") or default_sort,
+        keys=keys,
+        id_column=model.id,
+        cursor=params.get("cursor"),
+        limit=params.get("limit", 50),
+        include_total=params.get("include_total", False),
+    )

@@ -1,0 +1,185 @@
+"""Task rules: creation, updates, completion bookkeeping, lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, not_, select
+
+from crm.extensions import db
+from crm.models import OPEN_TASK_STATUSES, PRIORITIES, Task, User, utcnow
+from crm.services.errors import ValidationFailed
+from crm.services.links import check_links, resolve_names
+from crm.services.pagination import Page, SortKey, paginate
+from crm.services.records import backfill_created_at, check_etag, config_flag, get_record
+from crm.services.text import normalize, search_text
+
+PARENT_REQUIRED = "At least one parent link (contact_id, company_id, or deal_id) is required"
+PLAIN_FIELDS = (
+    "title", "description", "type", "priority", "due_at", "contact_id", "company_id", "deal_id",
+    "owner_id", "reminder", "completion_note",
+)
+SORTS = {
+    "due_at": SortKey(Task.due_at, nullable=True, kind="datetime"),
+    "priority": SortKey(Task.priority_rank, kind="int"),
+    "created_at": SortKey(Task.created_at, kind="datetime"),
+    "updated_at": SortKey(Task.updated_at, kind="datetime"),
+    "title": SortKey(Task.title),
+}
+DEFAULT_SORT = "-created_at"
+
+
+def get_task(workspace_id: str, task_id: str, *, for_update: bool = False) -> Task:
+    return get_record(Task, workspace_id, task_id, for_update=for_update)
+
+
+def dedupe_tags(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
+
+
+def _apply(task: Task, data: dict) -> None:
+    """Write validated fields onto the task and keep the completion invariants."""
+    data = resolve_names(task.workspace_id, data)
+    errors = check_links(task.workspace_id, data)
+    if errors:
+        raise ValidationFailed(errors)
+    for name in PLAIN_FIELDS:
+        if name in data:
+            setattr(task, name, data[name])
+    if "tags" in data:
+        task.tags = dedupe_tags(data["tags"])
+    if "metadata" in data:
+        task.meta = data["metadata"]
+    _apply_status(task, data)
+    if config_flag("CRM_REQUIRE_TASK_PARENT") and not (task.contact_id or task.company_id or task.deal_id):
+        raise ValidationFailed(
+            {f: [PARENT_REQUIRED] for f in ("contact_id", "company_id", "deal_id")},
+            message=PARENT_REQUIRED,
+        )
+    task.search_text = search_text(task.title, task.description)
+
+
+def _apply_status(task: Task, data: dict) -> None:
+    was_completed = task.status == "completed"
+    if "status" in data:
+        task.status = data["status"]
+    given = "completed_at" in data
+    if task.status == "completed":
+        if given and data["completed_at"] is not None:
+            task.completed_at = data["completed_at"]
+        elif given:
+            raise ValidationFailed.field("completed_at", "A completed task keeps its completed_at; reopen it instead.")
+        elif not was_completed or task.completed_at is None:
+            task.completed_at = utcnow()
+    else:
+        if given and data["completed_at"] is not None:
+            raise ValidationFailed.field("completed_at", "Only a completed task has a completed_at.")
+        task.completed_at = None
+
+
+def create_task(workspace_id: str, user: User, data: dict) -> Task:
+    task = Task(
+        workspace_id=workspace_id,
+        created_by=user.id,
+        owner_id=user.id,
+        status="pending",
+        type="todo",
+        priority_rank=PRIORITIES.index("normal"),
+        tags=[],
+        meta={},
+    )
+    _apply(task, data)
+    task.created_at = backfill_created_at(data.get("created_at"))
+    task.updated_at = max(task.created_at, utcnow())
+    db.session.add(task)
+    db.session.commit()
+    return task
+
+
+def update_task(task: Task, data: dict, if_match: str | None = None) -> Task:
+    check_etag(task, if_match)
+    _apply(task, data)
+    db.session.commit()
+    return task
+
+
+def complete_task(
+    task: Task, *, completion_note: str | None = None, completed_at: datetime | None = None,
+    if_match: str | None = None,
+) -> Task:
+    """Mark completed. Completing a completed task changes nothing."""
+    check_etag(task, if_match)
+    if task.status == "completed":
+        return task
+    task.status = "completed"
+    task.completed_at = completed_at or utcnow()
+    if completion_note is not None:
+        task.completion_note = completion_note
+    db.session.commit()
+    return task
+
+
+def reopen_task(task: Task, if_match: str | None = None) -> Task:
+    check_etag(task, if_match)
+    if task.status != "pending" or task.completed_at is not None:
+        task.status = "pending"
+        task.completed_at = None
+        db.session.commit()
+    return task
+
+
+def delete_task(task: Task, if_match: str | None = None) -> None:
+    check_etag(task, if_match)
+    db.session.delete(task)
+    db.session.commit()
+
+
+def overdue_condition(now: datetime | None = None):
+    now = now or utcnow()
+    return and_(Task.due_at.is_not(None), Task.due_at < now, Task.status.in_(OPEN_TASK_STATUSES))
+
+
+def tag_condition(tag: str):
+    """Tasks whose tags include `tag`, on either backend's JSON."""
+    if db.engine.dialect.name == "postgresql":
+        return Task.tags.op("@>")(func.jsonb_build_array(tag))
+    each = func.json_each(Task.tags).table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value == tag))
+
+
+def filter_tasks(workspace_id: str, params: dict):
+    stmt = select(Task).where(Task.workspace_id == workspace_id)
+    for name in ("status", "type"):
+        if params.get(name):
+            stmt = stmt.where(getattr(Task, name).in_(params[name]))
+    if params.get("priority"):
+        stmt = stmt.where(Task.priority_rank.in_([PRIORITIES.index(p) for p in params["priority"]]))
+    for name in ("owner_id", "contact_id", "company_id", "deal_id", "created_by"):
+        if params.get(name):
+            stmt = stmt.where(getattr(Task, name) == params[name])
+    if params.get("due_before") is not None:
+        stmt = stmt.where(Task.due_at < params["due_before"])
+    if params.get("due_after") is not None:
+        stmt = stmt.where(Task.due_at > params["due_after"])
+    if params.get("overdue") is True:
+        stmt = stmt.where(overdue_condition())
+    elif params.get("overdue") is False:
+        stmt = stmt.where(not_(overdue_condition()))
+    if params.get("tag"):
+        stmt = stmt.where(tag_condition(params["tag"]))
+    if params.get("q"):
+        stmt = stmt.where(Task.search_text.contains(normalize(params["q"]), autoescape=True))
+    return stmt
+
+
+def list_tasks(workspace_id: str, params: dict) -> Page:
+    return paginate(
+        filter_tasks(workspace_id, params),
+        sort=params.get("sort") or DEFAULT_SORT,
+        keys=SORTS,
+        id_column=Task.id,
+        cursor=params.get("cursor"),
+        limit=params.get("limit", 50),
+        include_total=params.get("include_total", False),
+    )
+
