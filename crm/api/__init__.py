@@ -51,7 +51,12 @@ limiter.limit(_rate_limit)(bp)
 
 def init_app(app: Flask) -> None:
     from crm.api import activities, records, tasks, users  # noqa: F401 - registers the routes
-    from crm.api.errors import http_error_as_json, internal_error_as_json, is_api_request, register_error_handlers
+    from crm.api.errors import (
+        http_error_as_json,
+        internal_error_as_json,
+        is_api_request,
+        register_error_handlers,
+    )
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

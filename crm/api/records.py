@@ -6,7 +6,14 @@ from flask import g
 
 from crm.api import bp
 from crm.api.auth import require_scope
-from crm.api.common import if_match, list_response, load_body, load_query, no_content, resource_response
+from crm.api.common import (
+    if_match,
+    list_response,
+    load_body,
+    load_query,
+    no_content,
+    resource_response,
+)
 from crm.api.idempotency import idempotent
 from crm.api.params import CompanyListParams, ContactListParams, DealListParams
 from crm.models import Company, Contact, Deal
