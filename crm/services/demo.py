@@ -67,7 +67,7 @@ def seed_demo(workspace: Workspace, *, task_count: int = 300, activity_count: in
             "phone": f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
         }))
     deals = []
-    for i in range(30):
+    for _ in range(30):
         contact = rng.choice(contacts)
         deals.append(records.create_deal(workspace.id, {
             "name": f"{contact.company.name} — {rng.choice(['Pilot', 'Expansion', 'Renewal', 'Platform'])}",
