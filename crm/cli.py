@@ -243,7 +243,7 @@ def import_command(file, workspace_ref, fmt, kind_hint, user_email, batch_size):
     (or, for activities, source and external_id) is already in the workspace are skipped, so
     running the same file twice creates nothing new. Exits 1 when any row was rejected.
     """
-    fmt = format_from(file.name or "", fmt)
+    fmt = format_from(getattr(file, "name", None) or "", fmt)
     data = file.read()
     total = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1) - (1 if fmt == "csv" else 0)
     with writing():

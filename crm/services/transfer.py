@@ -260,7 +260,7 @@ class Importer:
                 model = MODELS[kind]
                 owners.update(db.session.execute(
                     select(model.id, model.workspace_id).where(model.id.in_(kind_ids))
-                ).tuples().all())
+                ).all())
         pairs = {(p.data.get("source") or "manual", p.data["external_id"])
                  for p in pending if p.kind == "activity" and p.data.get("external_id") is not None}
         known_pairs: set[tuple[str, str]] = set()
@@ -270,7 +270,7 @@ class Importer:
                     Activity.workspace_id == self.workspace_id,
                     tuple_(Activity.source, Activity.external_id).in_(pairs),
                 )
-            ).tuples().all())
+            ).all())
         kept = []
         for p in pending:
             if p.record_id:
