@@ -20,6 +20,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
+from crm.fields import unstorable_values
 from crm.models import Activity, ActivityAttendee, Company, Contact, Deal, Task, User, new_id
 from crm.schemas import (
     ActivityInput,
@@ -186,6 +187,9 @@ class Importer:
             return raw
         if not isinstance(raw, dict):
             return RowError(line, "A row must be a JSON object.")
+        unstorable = unstorable_values(raw)
+        if unstorable:
+            return RowError(line, "; ".join(f"{k}: {' '.join(v)}" for k, v in unstorable.items()))
         row = dict(raw)
         kind = normalize_kind(row.pop("kind", None) or self.default_kind)
         if kind is None:
