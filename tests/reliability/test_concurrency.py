@@ -113,6 +113,7 @@ def test_eight_clients_writing_through_two_processes_lose_nothing(server):
     assert set(tally.statuses) <= {200, 201, 412}
     log = server.log()
     assert "database is locked" not in log and "Traceback" not in log
+    assert server.secret not in log
 
     # The final state is the sum of the acknowledged writes.
     with closing(sqlite3.connect(server.db_path)) as conn:
