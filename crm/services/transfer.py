@@ -150,6 +150,7 @@ def normalize_kind(value: Any) -> str | None:
 
 def describe(err: ServiceError | ValidationError) -> str:
     if isinstance(err, ValidationError):
+        # The API's own flattening, so that a row's message reads exactly like the API's answer.
         from crm.api.errors import flatten_errors
 
         details = flatten_errors(err.messages)
