@@ -18,7 +18,7 @@ max_requests_jitter = 500
 preload_app = True
 # Which proxies gunicorn trusts for X-Forwarded-*; the app's own ProxyFix is set by CRM_PROXY_HOPS.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = os.environ.get("CRM_ACCESS_LOG", "-")
+accesslog = os.environ.get("CRM_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = "-"
 
 
