@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, redirect, request, url_for
 from flask_login import current_user
+from marshmallow import ValidationError
 
 from crm.extensions import db, login_manager
+from crm.services.errors import AmbiguousReference, NotFound, ValidationFailed
 
 bp = Blueprint("web", __name__)
 
@@ -33,6 +35,28 @@ def vary_on_htmx(response: Response) -> Response:
     response.vary.add("HX-Request")
     response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+@bp.errorhandler(NotFound)
+def record_not_found(_err: NotFound):
+    """Unknown ids, and ids of another workspace, are the same plain 404 page."""
+    from werkzeug.exceptions import NotFound as HttpNotFound
+
+    from crm.web.errors import http_error_page
+
+    return http_error_page(HttpNotFound())
+
+
+@bp.errorhandler(ValidationFailed)
+@bp.errorhandler(ValidationError)
+@bp.errorhandler(AmbiguousReference)
+def unexpected_invalid_input(_err: Exception):
+    """Forms catch these themselves; anything else (a bad query value) is a 400 page, not JSON."""
+    from werkzeug.exceptions import BadRequest
+
+    from crm.web.errors import http_error_page
+
+    return http_error_page(BadRequest())
 
 
 def load_user(user_id: str):
