@@ -14,7 +14,7 @@ from crm.models import ACTIVITY_TYPES, Contact
 from crm.schemas import ActivityInput, ActivityUpdate
 from crm.services import accounts, activities
 from crm.services.errors import AmbiguousReference, NotFound, ValidationFailed
-from crm.services.links import resolve_contact_name
+from crm.services.links import resolve_contact_name, resolve_names
 from crm.services.records import get_record
 from crm.web import bp
 from crm.web.forms import (
@@ -159,6 +159,18 @@ def _activity_form_data(form: MultiDict) -> dict:
     return data
 
 
+def _resolving_contact_name(data: dict, action):
+    """Activities take a contact id only; a typed contact name is resolved by the tasks' rule first."""
+    name = data.pop("contact_name", None)
+
+    def run(loaded: dict):
+        if name is not None:
+            loaded = {**loaded, **resolve_names(_workspace_id(), {"contact_name": name})}
+        return action(loaded)
+
+    return run
+
+
 @bp.get("/activities/new")
 def new_activity():
     return render("activities/new.html", types=ACTIVITY_TYPES, log_form=log_form_context(), errors={}, form={})
@@ -173,8 +185,8 @@ def log_activity():
     target = form.get("target") if form.get("target") in LOG_TARGETS else "#just-logged-list"
     log_form = log_form_context(target, links, form.get("next", ""))
     try:
-        activity, _created = run_service(
-            ActivityInput(), data, lambda d: activities.log_activity(_workspace_id(), current_user, d))
+        activity, _created = run_service(ActivityInput(), data, _resolving_contact_name(
+            data, lambda d: activities.log_activity(_workspace_id(), current_user, d)))
     except FormInvalid as exc:
         if is_htmx():
             return render("activities/_log_form.html", status=422, log_form=log_form, errors=exc.errors,
@@ -203,8 +215,9 @@ def edit_activity(activity_id: str):
     form = request.form if request.method == "POST" else {}
     if request.method == "POST":
         try:
-            run_service(ActivityUpdate(), _activity_form_data(request.form),
-                        lambda d: activities.update_activity(activity, d), partial=True)
+            data = _activity_form_data(request.form)
+            run_service(ActivityUpdate(), data, _resolving_contact_name(
+                data, lambda d: activities.update_activity(activity, d)), partial=True)
         except FormInvalid as exc:
             errors = exc.errors
         else:
