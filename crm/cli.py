@@ -110,6 +110,22 @@ def seed_demo_command(workspace_ref, task_count, activity_count):
     click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
+@crm_cli.command("migrate-to-postgres")
+@click.argument("target_url")
+def migrate_to_postgres_command(target_url):
+    """Copy this install into an empty PostgreSQL database (ids kept) and verify the row counts."""
+    from crm.services.copy_database import CopyError, copy_database
+
+    try:
+        counts = copy_database(target_url, report=lambda line: click.echo(line))
+    except CopyError as err:
+        fail(str(err))
+    except Exception as err:  # noqa: BLE001 - a connection failure, say, is reported plainly
+        fail(f"{type(err).__name__}: {err}")
+    click.echo(f"Copied {sum(counts.values())} rows in {len(counts)} tables; row counts verified.")
+    click.echo(f"Now set DATABASE_URL={target_url} and restart the app.")
+
+
 def workspace_or_fail(workspace_ref: str | None):
     """The workspace named by id or name, else the first one; exits when there is none."""
     workspace = accounts.find_workspace(workspace_ref) if workspace_ref else accounts.first_workspace()

@@ -62,6 +62,29 @@ def database_url(template_db, tmp_path):
     return f"sqlite:///{path}"
 
 
+PG_ADMIN_URL = os.environ.get("CRM_TEST_PG_ADMIN_URL")
+
+
+@pytest.fixture
+def scratch_pg_url():
+    """An empty PostgreSQL database of its own, dropped afterwards (needs CRM_TEST_PG_ADMIN_URL)."""
+    import uuid
+
+    if not PG_ADMIN_URL:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CRM_TEST_PG_ADMIN_URL must be set in CI")
+        pytest.skip("PostgreSQL not configured: set CRM_TEST_PG_ADMIN_URL to a server's admin URL")
+    name = f"followup_scratch_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture
 def config_overrides():
     """Override in a test module to change settings."""

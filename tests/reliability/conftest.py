@@ -1,11 +1,11 @@
 """A real multi-process server for the reliability tests: gunicorn with two workers on a free
-loopback port, its own instance folder and SQLite file, started and stopped by the test."""
+loopback port, its own instance folder and SQLite file, started, killed and restarted by the
+test (tests/servers.py's gunicorn_server only starts and stops)."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +18,9 @@ import requests
 from crm import create_app
 from crm.extensions import db
 from tests.conftest import make_account
+from tests.servers import ROOT, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -1,0 +1,188 @@
+"""Lists: keyset pagination, sorting with nulls last, filters, totals, and a fixed query count."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+
+def page_through(api, query, limit=3):
+    items, cursor = [], None
+    while True:
+        sep = "&" if "?" in query else "?"
+        url = f"{query}{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        body = api.get(url).get_json()
+        items += body["data"]
+        if not body["has_more"]:
+            assert body["next_cursor"] is None
+            return items
+        cursor = body["next_cursor"]
+
+
+def test_list_envelope_and_total(api):
+    for i in range(3):
+        api.create("/tasks", {"title": f"t{i}"})
+    body = api.get("/tasks?limit=2").get_json()
+    assert set(body) == {"data", "has_more", "next_cursor"}
+    assert body["has_more"] is True and isinstance(body["next_cursor"], str)
+    assert api.get("/tasks?include_total=true&limit=1").get_json()["total"] == 3
+
+
+def test_due_at_sort_puts_nulls_last_both_ways(api):
+    api.create("/tasks", {"title": "none1"})
+    api.create("/tasks", {"title": "late", "due_at": "2026-05-01"})
+    api.create("/tasks", {"title": "none2"})
+    api.create("/tasks", {"title": "early", "due_at": "2026-04-01"})
+    asc = [t["title"] for t in page_through(api, "/tasks?sort=due_at", limit=1)]
+    desc = [t["title"] for t in page_through(api, "/tasks?sort=-due_at", limit=1)]
+    assert asc[:2] == ["early", "late"] and set(asc[2:]) == {"none1", "none2"}
+    assert desc[:2] == ["late", "early"] and set(desc[2:]) == {"none1", "none2"}
+
+
+def test_priority_sorts_by_rank_not_alphabet(api):
+    for p in ("normal", "urgent", "low", "high"):
+        api.create("/tasks", {"title": p, "priority": p})
+    assert [t["priority"] for t in api.get("/tasks?sort=priority").get_json()["data"]] == ["low", "normal", "high", "urgent"]
+    assert [t["priority"] for t in api.get("/tasks?sort=-priority").get_json()["data"]] == ["urgent", "high", "normal", "low"]
+
+
+@pytest.mark.parametrize("sort", ["due_at", "-due_at", "priority", "-priority", "title", "-title", "created_at", "-created_at"])
+def test_every_row_exactly_once_with_ties(api, sort):
+    # Many ties: same due date, same priority, same created_at second.
+    for i in range(11):
+        api.create("/tasks", {"title": f"t{i % 3}", "priority": ["low", "high"][i % 2],
+                              "due_at": None if i % 4 == 0 else "2026-06-01"})
+    ids = [t["id"] for t in page_through(api, f"/tasks?sort={sort}", limit=2)]
+    assert len(ids) == 11 and len(set(ids)) == 11
+
+
+def test_inserts_and_deletes_while_paging_never_repeat_or_skip(api):
+    created = [api.create("/tasks", {"title": f"t{i}"})["id"] for i in range(10)]
+    first = api.get("/tasks?limit=4").get_json()
+    seen = [t["id"] for t in first["data"]]
+    # Meanwhile: new rows arrive (they sort first under -created_at) and one unseen row goes away.
+    for i in range(3):
+        api.create("/tasks", {"title": f"new{i}"})
+    unseen = [i for i in created if i not in seen]
+    api.delete(f"/tasks/{unseen[0]}")
+    cursor = first["next_cursor"]
+    while cursor:
+        body = api.get(f"/tasks?limit=4&cursor={cursor}").get_json()
+        seen += [t["id"] for t in body["data"]]
+        cursor = body["next_cursor"]
+    assert len(seen) == len(set(seen))
+    assert set(created) - {unseen[0]} <= set(seen)
+
+
+def test_cursor_is_tamper_proof_and_bound_to_sort(api):
+    for i in range(3):
+        api.create("/tasks", {"title": f"t{i}"})
+    cursor = api.get("/tasks?limit=1").get_json()["next_cursor"]
+    flipped = cursor[:3] + ("A" if cursor[3] != "A" else "B") + cursor[4:]  # payload edited, signature kept
+    for bad in (flipped, "garbage", cursor + "A", cursor.split(".")[0]):
+        r = api.get(f"/tasks?cursor={bad}")
+        assert r.status_code == 400
+        assert "cursor" in r.get_json()["error"]["details"]
+    r = api.get(f"/tasks?cursor={cursor}&sort=title")
+    assert r.status_code == 400 and "cursor" in r.get_json()["error"]["details"]
+
+
+@pytest.mark.parametrize("query, param", [
+    ("limit=0", "limit"), ("limit=201", "limit"), ("limit=abc", "limit"),
+    ("sort=color", "sort"), ("status=done", "status"), ("status=pending,nope", "status"),
+    ("overdue=yes", "overdue"), ("due_before=soon", "due_before"), ("colour=red", "colour"),
+    ("include_total=1", "include_total"),
+])
+def test_bad_query_parameters_are_validation_errors(api, query, param):
+    r = api.get(f"/tasks?{query}")
+    assert r.status_code == 400
+    assert r.get_json()["error"]["code"] == "validation_error"
+    assert param in r.get_json()["error"]["details"]
+
+
+def test_repeated_parameter_is_an_error(api):
+    r = api.get("/tasks?status=pending&status=completed")
+    assert r.status_code == 400 and "status" in r.get_json()["error"]["details"]
+
+
+def test_task_filters(api):
+    ada = api.create("/contacts", {"first_name": "Ada"})
+    now = datetime.now(UTC).replace(microsecond=0)
+    past = (now - timedelta(days=2)).isoformat()
+    future = (now + timedelta(days=2)).isoformat()
+    overdue = api.create("/tasks", {"title": "Overdue call", "due_at": past, "contact_id": ada["id"], "tags": ["vip"]})
+    api.create("/tasks", {"title": "Done late", "due_at": past, "status": "completed"})
+    upcoming = api.create("/tasks", {"title": "Upcoming", "due_at": future, "priority": "urgent", "type": "email"})
+    nodue = api.create("/tasks", {"title": "Ünïcode description", "description": "Crème brûlée"})
+
+    def titles(query):
+        return sorted(t["title"] for t in api.get(f"/tasks?{query}").get_json()["data"])
+
+    assert titles("overdue=true") == ["Overdue call"]
+    assert "Overdue call" not in titles("overdue=false")
+    assert titles(f"contact_id={ada['id']}") == ["Overdue call"]
+    assert titles("tag=vip") == ["Overdue call"]
+    assert titles("priority=urgent,high") == ["Upcoming"]
+    assert titles("type=email") == ["Upcoming"]
+    assert titles("status=completed") == ["Done late"]
+    assert titles(f"due_after={now.isoformat().replace('+00:00', 'Z')}") == ["Upcoming"]
+    assert titles(f"due_before={now.isoformat().replace('+00:00', 'Z')}") == ["Done late", "Overdue call"]
+    assert titles("q=CREME") == [nodue["title"]]
+    assert titles("q=overdue") == ["Overdue call"]
+    assert titles("q=100%25") == []
+    assert titles(f"owner_id={api.user_id}&created_by={api.user_id}&status=pending") == sorted(
+        [overdue["title"], upcoming["title"], nodue["title"]])
+
+
+def test_list_query_count_is_fixed_whatever_the_page_size(api, count_queries):
+    company = api.create("/companies", {"name": "Acme"})
+    deal = api.create("/deals", {"name": "Pilot"})
+
+    def make(n):
+        for i in range(n):
+            contact = api.create("/contacts", {"first_name": f"C{i}"})
+            api.create("/tasks", {"title": f"t{i}", "contact_id": contact["id"], "company_id": company["id"],
+                                  "deal_id": deal["id"], "tags": ["a"]})
+            api.create("/activities", {"type": "meeting", "contact_id": contact["id"], "attendees": [contact["id"]]})
+
+    make(2)
+    counts = {}
+    for path in ("/tasks", "/activities", "/activities/feed", "/contacts", "/companies", "/deals", "/users"):
+        with count_queries() as small:
+            assert api.get(f"{path}?limit=200").status_code == 200
+        counts[path] = len(small)
+    make(25)
+    for path, before in counts.items():
+        with count_queries() as big:
+            body = api.get(f"{path}?limit=200").get_json()
+        assert len(big) == before, (path, big)
+        assert len(body["data"]) >= 1
+    assert counts["/tasks"] <= 3
+
+
+def test_records_filters_and_search(api):
+    acme = api.create("/companies", {"name": "Acme Robotics", "domain": "ACME.com"})
+    api.create("/companies", {"name": "Globex", "domain": "globex.io"})
+    assert acme["domain"] == "acme.com"
+    assert [c["name"] for c in api.get("/companies?q=acme.c").get_json()["data"]] == ["Acme Robotics"]
+    ada = api.create("/contacts", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@acme.com",
+                                   "company_id": acme["id"]})
+    api.create("/contacts", {"first_name": "Zoë", "last_name": "Okafor"})
+    assert [c["id"] for c in api.get(f"/contacts?company_id={acme['id']}").get_json()["data"]] == [ada["id"]]
+    assert [c["name"] for c in api.get("/contacts?q=zoe").get_json()["data"]] == ["Zoë Okafor"]
+    assert [c["name"] for c in api.get("/contacts?q=ADA@").get_json()["data"]] == ["Ada Lovelace"]
+    assert [c["name"] for c in api.get("/contacts?sort=name").get_json()["data"]] == ["Ada Lovelace", "Zoë Okafor"]
+    deal = api.create("/deals", {"name": "Pilot", "contact_id": ada["id"], "stage": "demo"})
+    assert [d["id"] for d in api.get(f"/deals?contact_id={ada['id']}&stage=demo").get_json()["data"]] == [deal["id"]]
+
+
+def test_users_list_shows_only_own_workspace(api, other_api):
+    emails = [u["email"] for u in api.get("/users").get_json()["data"]]
+    assert emails == ["owner@acme.test"]
+    user = api.get(f"/users/{api.user_id}").get_json()["data"]
+    assert set(user) == {"id", "name", "email", "role", "time_zone", "created_at", "updated_at"}
+    assert api.get(f"/users/{other_api.user_id}").status_code == 404
+
+
+def test_overdue_does_not_count_tasks_due_later(api):
+    api.create("/tasks", {"title": "later", "due_at": "2099-01-01"})
+    assert api.get("/tasks?overdue=true").get_json()["data"] == []
