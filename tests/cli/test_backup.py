@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
 import subprocess
 from contextlib import closing
@@ -12,7 +10,8 @@ import pytest
 
 from crm import create_app
 from crm.extensions import db
-from tests.conftest import BASE_CONFIG, PG_URL, Api, make_account
+from tests.conftest import BASE_CONFIG, Api, make_account
+from tests.servers import require_tool
 
 
 @pytest.fixture
@@ -74,12 +73,19 @@ def test_postgresql_backup_without_pg_dump_prints_the_command(tmp_path, monkeypa
     assert "s3cret-pw" not in result.output
 
 
-@pytest.mark.skipif(not PG_URL and os.environ.get("CI") != "true", reason="needs TEST_DATABASE_URL (PostgreSQL)")
-@pytest.mark.skipif(shutil.which("pg_dump") is None and os.environ.get("CI") != "true", reason="pg_dump not installed")
-def test_postgresql_backup_runs_pg_dump(runner, api, tmp_path):
-    api.create("/tasks", {"title": "in the dump"})
-    target = tmp_path / "crm.dump"
-    result = runner.invoke(args=["crm", "backup", str(target)])
+def test_postgresql_backup_runs_pg_dump(scratch_pg_url, tmp_path):
+    require_tool("pg_dump")
+    pg_restore = require_tool("pg_restore")
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": scratch_pg_url})
+    try:
+        ws_id, user_id, secret = make_account(app)
+        Api(app.test_client(), secret, ws_id, user_id).create("/tasks", {"title": "in the dump"})
+        target = tmp_path / "crm.dump"
+        result = app.test_cli_runner().invoke(args=["crm", "backup", str(target)])
+    finally:
+        with app.app_context():
+            db.engine.dispose()
     assert result.exit_code == 0, result.output
-    listing = subprocess.run(["pg_restore", "--list", str(target)], capture_output=True, text=True, check=True)
+    assert "restore with pg_restore" in result.stdout and "postgres:" not in result.output
+    listing = subprocess.run([pg_restore, "--list", str(target)], capture_output=True, text=True, check=True)
     assert "TABLE DATA public tasks" in listing.stdout
