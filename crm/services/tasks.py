@@ -77,20 +77,31 @@ def _apply_status(task: Task, data: dict) -> None:
         task.completed_at = None
 
 
-def create_task(workspace_id: str, user: User, data: dict) -> Task:
+def build_task(workspace_id: str, user: User | None, data: dict, *, task_id: str | None = None) -> Task:
+    """A new task with every create rule applied, not yet added to the session.
+
+    `create_task` saves one; the importer (crm/services/transfer.py) saves many per commit.
+    """
     task = Task(
         workspace_id=workspace_id,
-        created_by=user.id,
-        owner_id=user.id,
+        created_by=user.id if user else None,
+        owner_id=user.id if user else None,
         status="pending",
         type="todo",
         priority_rank=PRIORITIES.index("normal"),
         tags=[],
         meta={},
     )
+    if task_id:
+        task.id = task_id
     _apply(task, data)
     task.created_at = backfill_created_at(data.get("created_at"))
     task.updated_at = max(task.created_at, utcnow())
+    return task
+
+
+def create_task(workspace_id: str, user: User, data: dict) -> Task:
+    task = build_task(workspace_id, user, data)
     db.session.add(task)
     db.session.commit()
     return task
