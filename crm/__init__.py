@@ -46,8 +46,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     configure_engine(app)
 
-    from crm import api, web
+    from crm import api, security, web
 
+    security.init_app(app)
     api.init_app(app)
     web.init_app(app)
 

@@ -66,6 +66,12 @@ class Text(fields.String):
             raise self.make_error("blank")
         return text
 
+    def _validate(self, value):
+        # Blank text that became None is "cleared": length and other validators do not apply.
+        if value is None:
+            return
+        super()._validate(value)
+
 
 class UtcDateTime(fields.Field):
     """Datetime in, RFC 3339 with Z out."""

@@ -150,6 +150,12 @@ def overdue_condition(now: datetime | None = None):
     return and_(Task.due_at.is_not(None), Task.due_at < now, Task.status.in_(OPEN_TASK_STATUSES))
 
 
+def is_overdue(task: Task, now: datetime | None = None) -> bool:
+    """The same rule as overdue_condition, for a task already loaded."""
+    now = now or utcnow()
+    return task.due_at is not None and task.due_at < now and task.status in OPEN_TASK_STATUSES
+
+
 def tag_condition(tag: str):
     """Tasks whose tags include `tag`, on either backend's JSON."""
     if db.engine.dialect.name == "postgresql":
