@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
 
 from crm.extensions import db
 from crm.services.errors import ValidationFailed
@@ -77,12 +77,13 @@ def parse_sort(sort: str) -> tuple[str, bool]:
 def keyset_condition(key: SortKey, id_column: Any, descending: bool, value: Any, last_id: str):
     """Rows strictly after (value, last_id) in the order (key NULLS LAST, id), both in one direction."""
     col = key.column
-    after_id = id_column < last_id if descending else id_column > last_id
     if value is None:
         # Inside the trailing block of NULLs.
-        return and_(col.is_(None), after_id)
-    beyond = col < value if descending else col > value
-    cond = or_(beyond, and_(col == value, after_id))
+        return and_(col.is_(None), id_column < last_id if descending else id_column > last_id)
+    # A row-value comparison, not `col < v OR (col = v AND id < i)`: SQLite and PostgreSQL both
+    # turn it into a range on a (..., col, id) index, so a deep page costs what the first does.
+    row, bound = tuple_(col, id_column), tuple_(literal(value, col.type), literal(last_id, id_column.type))
+    cond = row < bound if descending else row > bound
     if key.nullable:
         cond = or_(cond, col.is_(None))
     return cond
