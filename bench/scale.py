@@ -277,7 +277,7 @@ def keyset_against_offset(engine, seeded: Seeded, deep_pages: int, repeat: int =
         queries = {
             "first page": (shape.format(extra="", offset=""), {}),
             f"page {deep_pages:,} keyset": (shape.format(
-                extra="AND (tasks.created_at < :v OR (tasks.created_at = :v AND tasks.id < :i))", offset=""),
+                extra="AND (tasks.created_at, tasks.id) < (:v, :i)", offset=""),
                 {"v": last.created_at, "i": last.id}),
             f"page {deep_pages:,} OFFSET {(deep_pages - 1) * 50:,}": (
                 shape.format(extra="", offset=f"OFFSET {(deep_pages - 1) * 50}"), {}),
@@ -321,8 +321,8 @@ def section_profile(app, seeded: Seeded, results: dict, repeat: int = 30) -> Non
     results["profile"] = {"requests": repeat, "server_ms_per_request_profiled": round(total / repeat * 1000, 2),
                           "share": share}
     # The same split without the profiler's overhead, which weighs on Python-heavy code most.
-    from crm.api.tasks import task_out
     from crm.api.common import list_response
+    from crm.api.tasks import task_out
     from crm.services import tasks as task_service
 
     with app.test_request_context(path, headers=headers):

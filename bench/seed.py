@@ -177,7 +177,6 @@ def seed(tasks: int, activities: int, *, batch_size: int = 2000,
          report: Callable[[str], None] = print) -> dict:
     """Fill the current app's (empty) database. Returns Seeded fields except `url`."""
     from crm.database import writing
-    from crm.extensions import db
     from crm.services import accounts, transfer
 
     timings: dict[str, float] = {}

@@ -207,9 +207,10 @@ class Task(Versioned, db.Model):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     priority_rank: Mapped[int] = mapped_column(SmallInteger, default=1)
     due_at: Mapped[datetime | None] = mapped_column(DateTime)
-    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
-    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"), index=True)
-    deal_id: Mapped[str | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"), index=True)
+    # Indexed below, together with the default sort (they also serve ON DELETE SET NULL).
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
+    deal_id: Mapped[str | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"))
     owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reminder: Mapped[dict | None] = mapped_column(JSONType)
     tags: Mapped[list] = mapped_column(JSONType, default=list)
@@ -228,8 +229,16 @@ class Task(Versioned, db.Model):
         Index("ix_tasks_ws_created", "workspace_id", "created_at", "id"),
         Index("ix_tasks_ws_updated", "workspace_id", "updated_at", "id"),
         Index("ix_tasks_ws_due", "workspace_id", "due_at", "id"),
-        Index("ix_tasks_ws_owner_status_due", "workspace_id", "owner_id", "status", "due_at"),
+        # "My open tasks by due date": status is checked on the rows the index yields in order.
+        Index("ix_tasks_ws_owner_due", "workspace_id", "owner_id", "due_at", "id"),
         Index("ix_tasks_ws_status_due", "workspace_id", "status", "due_at"),
+        # A record's tasks, newest first, without a sort.
+        Index("ix_tasks_contact_created", "contact_id", "workspace_id", "created_at", "id"),
+        Index("ix_tasks_company_created", "company_id", "workspace_id", "created_at", "id"),
+        Index("ix_tasks_deal_created", "deal_id", "workspace_id", "created_at", "id"),
+        # `q` is a substring search: trigrams on PostgreSQL; SQLite scans in sort order.
+        Index("ix_tasks_search_trgm", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     @property
@@ -293,6 +302,8 @@ class Activity(Versioned, db.Model):
         Index("ix_activities_ws_occurred", "workspace_id", "occurred_at", "id"),
         Index("ix_activities_ws_created", "workspace_id", "created_at", "id"),
         Index("ix_activities_ws_owner_occurred", "workspace_id", "owner_id", "occurred_at"),
+        Index("ix_activities_search_trgm", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     @property

@@ -9,6 +9,8 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import defaultload
 
 from crm.extensions import db
 from crm.services.errors import ValidationFailed
@@ -124,6 +126,7 @@ def paginate(
         value = _decode_value(payload.get("v"), key.kind)
         stmt = stmt.where(keyset_condition(key, id_column, descending, value, payload["i"]))
     stmt = stmt.order_by(*order_by(key, id_column, descending)).limit(limit + 1)
+    stmt = stmt.options(*linked_one_level(stmt))
     rows = list(db.session.execute(stmt).unique().scalars())
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -133,6 +136,24 @@ def paginate(
         last_value = _sort_value(last, key)
         next_cursor = encode_cursor({"s": sort, "v": _encode_value(last_value), "i": last.id})
     return Page(items=rows, has_more=has_more, next_cursor=next_cursor, total=total)
+
+
+def linked_one_level(stmt: Select) -> list:
+    """Loader options for a page: the records each row links to, but not what those link to.
+
+    Lists show a linked record's name (`relationships`, the UI's chips), never its own links;
+    joining those too (a contact's company, a deal's contact and its company, an owner's
+    workspace...) costs several joins and a few hundred extra objects per page. They stay
+    reachable, loaded on access. Collections (activity attendees) keep their own loading.
+    """
+    entity = stmt.column_descriptions[0].get("entity")
+    if entity is None:
+        return []
+    return [
+        defaultload(rel.class_attribute).lazyload("*")
+        for rel in sa_inspect(entity).relationships
+        if not rel.uselist
+    ]
 
 
 def _sort_value(row: Any, key: SortKey) -> Any:
