@@ -457,7 +457,7 @@ def section_memory(url: str, seeded: Seeded, results: dict, limit: int = 200) ->
 # --- PostgreSQL ----------------------------------------------------------------------------
 
 def seeded_postgresql(sqlite: Seeded) -> Seeded:
-    """The SQLite seed copied into PostgreSQL with `flask crm migrate-to-postgres`'s copier."""
+    """The SQLite seed's rows loaded into PostgreSQL (bench/pg_load.py), cached like the SQLite file."""
     from sqlalchemy import create_engine, text
 
     name = "followup_perf" if (sqlite.tasks, sqlite.activities) == (1_000_000, 1_000_000) else \
@@ -474,18 +474,12 @@ def seeded_postgresql(sqlite: Seeded) -> Seeded:
                 conn.execute(text(f'DROP DATABASE "{name}"'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     if not ready:
-        from crm.services.copy_database import copy_database
+        from bench.pg_load import load
 
-        say(f"Copying {sqlite.url} into PostgreSQL database {name} ...")
+        say(f"Loading {sqlite.url} into PostgreSQL database {name} ...")
         began = time.perf_counter()
-        app = make_app(sqlite.url)
-        with app.app_context():
-            copy_database(url, batch_size=5000, report=lambda line: say("  " + line))
+        load(make_app(sqlite.url), url, report=say)
         copied = round(time.perf_counter() - began, 1)
-        target = create_engine(url, isolation_level="AUTOCOMMIT")
-        with target.connect() as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-        target.dispose()
         with admin.connect() as conn:
             conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS 'seeded'"))
         say(f"  copied and analysed in {copied} s")
