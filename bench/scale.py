@@ -239,8 +239,7 @@ def section_plans(app, seeded: Seeded, results: dict, deep_pages: int) -> None:
             assert response.status_code == 200, response.data[:300]
             counts[label] = len(statements)
             main = [s for s in statements if re.search(r"FROM (tasks|activities)\b", s[0])]
-            statement, params = main[0]
-            plans[label] = explain(engine, dialect, statement, params)
+            plans[label] = "\n\n".join(explain(engine, dialect, statement, params) for statement, params in main)
         results["statements_per_request"] = counts
         results["plans"] = plans
         results["offset_sql"] = keyset_against_offset(engine, seeded, deep_pages)

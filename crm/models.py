@@ -17,9 +17,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    case,
+    literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import Grouping
 from ulid import ULID
 
 from crm.extensions import db
@@ -248,6 +252,23 @@ class Task(Versioned, db.Model):
     @priority.setter
     def priority(self, value: str) -> None:
         self.priority_rank = PRIORITIES.index(value)
+
+
+def task_timeline_at():
+    """Where a task sits on the activity feed: completed_at once completed, else created_at.
+
+    'completed' is written as a literal, not a parameter, so that the expression index below
+    matches the feed's ORDER BY on both SQLite and PostgreSQL.
+    """
+    return case(
+        (and_(Task.status == literal_column("'completed'"), Task.completed_at.is_not(None)), Task.completed_at),
+        else_=Task.created_at,
+    )
+
+
+# The feed pages through tasks in timeline order.
+# (PostgreSQL wants an indexed expression in parentheses.)
+Index("ix_tasks_ws_timeline", Task.workspace_id, Grouping(task_timeline_at()), Task.id)
 
 
 class ActivityAttendee(db.Model):

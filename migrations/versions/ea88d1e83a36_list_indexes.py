@@ -5,6 +5,8 @@
 - a contact's, company's or deal's tasks, newest first: (link, workspace_id, created_at, id),
   replacing the single-column link indexes (the new ones lead with the link, so they still serve
   ON DELETE SET NULL).
+- the activity feed's tasks, in timeline order: (workspace_id, completed_at if completed else
+  created_at, id), an expression index (crm.models.task_timeline_at).
 - `q` on PostgreSQL: pg_trgm GIN indexes on search_text, so a substring search does not scan.
   SQLite has no such index; there `q` scans rows in sort order until the page is full.
 
@@ -15,6 +17,7 @@ Revises: e665e7178921
 Create Date: 2026-11-23 17:25:13.173934
 
 """
+import sqlalchemy as sa
 from alembic import op
 
 
@@ -24,6 +27,8 @@ down_revision = 'e665e7178921'
 branch_labels = None
 depends_on = None
 
+TIMELINE_AT = ("(CASE WHEN (status = 'completed' AND completed_at IS NOT NULL) "
+               "THEN completed_at ELSE created_at END)")
 LINK_INDEXES = (
     ('ix_tasks_contact_id', 'ix_tasks_contact_created', 'contact_id'),
     ('ix_tasks_company_id', 'ix_tasks_company_created', 'company_id'),
@@ -41,6 +46,7 @@ def upgrade():
         op.drop_index(old, table_name='tasks')
     op.create_index('ix_tasks_ws_owner_due', 'tasks', ['workspace_id', 'owner_id', 'due_at', 'id'], unique=False)
     op.drop_index('ix_tasks_ws_owner_status_due', table_name='tasks')
+    op.create_index('ix_tasks_ws_timeline', 'tasks', ['workspace_id', sa.text(TIMELINE_AT), 'id'], unique=False)
     if _postgresql():
         # pg_trgm is a trusted extension (PostgreSQL 13+): the database owner may create it.
         op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
@@ -53,6 +59,7 @@ def downgrade():
     if _postgresql():
         for table in ('tasks', 'activities'):
             op.drop_index(f'ix_{table}_search_trgm', table_name=table)
+    op.drop_index('ix_tasks_ws_timeline', table_name='tasks')
     op.create_index('ix_tasks_ws_owner_status_due', 'tasks', ['workspace_id', 'owner_id', 'status', 'due_at'],
                     unique=False)
     op.drop_index('ix_tasks_ws_owner_due', table_name='tasks')
