@@ -20,7 +20,15 @@
       const form = event.target.closest && event.target.closest("[data-escape-cancels]");
       if (form) {
         const cancel = form.querySelector("[data-cancel]");
-        if (cancel) { event.preventDefault(); cancel.click(); }
+        if (!cancel) { return; }
+        event.preventDefault();
+        const url = cancel.getAttribute("hx-get");
+        if (window.htmx && url) {
+          // Direct, so it works even before htmx has wired up a just-swapped form.
+          window.htmx.ajax("GET", url, { source: cancel, target: cancel.getAttribute("hx-target"), swap: cancel.getAttribute("hx-swap") });
+        } else {
+          cancel.click();
+        }
       }
       return;
     }
@@ -29,8 +37,28 @@
       if (focusFirst(["#task-search", "#activity-search", "#record-search"])) { event.preventDefault(); }
     } else if (event.key === "n") {
       if (focusFirst(["#new-task-title"])) { event.preventDefault(); }
+    } else if (event.key === "j" || event.key === "k") {
+      moveRowFocus(event.key === "j" ? 1 : -1);
+      event.preventDefault();
+    } else if (event.key === "x" || event.key === "e") {
+      const row = document.activeElement && document.activeElement.closest(".row");
+      const control = row && row.querySelector(event.key === "x" ? "input[type=checkbox]" : ".row-actions [role=button]");
+      if (control) { event.preventDefault(); control.click(); }
     }
   });
+
+  // j / k: next / previous row, by its title link.
+  function moveRowFocus(step) {
+    const titles = Array.from(document.querySelectorAll(".row .row-title"))
+      .map(function (el) { return el.tagName === "A" ? el : el.closest(".row").querySelector("[role=button]"); })
+      .filter(Boolean);
+    if (!titles.length) { return; }
+    const current = document.activeElement && document.activeElement.closest(".row");
+    let index = titles.findIndex(function (el) { return el.closest(".row") === current; });
+    index = index < 0 ? (step > 0 ? 0 : titles.length - 1) : Math.min(titles.length - 1, Math.max(0, index + step));
+    titles[index].focus();
+    titles[index].scrollIntoView({ block: "nearest" });
+  }
 
   // Contact picker: choosing a result puts its name in the box and keeps just that choice.
   document.addEventListener("change", function (event) {
@@ -56,12 +84,22 @@
     if (event.target.matches && event.target.matches("[data-select-on-focus]")) { event.target.select(); }
   });
 
-  // When a row goes back from its edit form, keep the keyboard where it was.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    const row = event.detail.target;
-    if (row && row.classList && row.classList.contains("row") && !row.classList.contains("editing")) {
-      const edit = row.querySelector(".row-actions [role=button]");
-      if (edit && event.detail.requestConfig && event.detail.requestConfig.verb !== "post") { edit.focus(); }
+  // A swapped row keeps the keyboard: focus goes to its title again (edit forms autofocus Title).
+  let focusedRowId = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const target = event.detail.target;
+    const active = document.activeElement;
+    focusedRowId = target && target.classList && target.classList.contains("row") &&
+      (target.contains(active) || active === document.body) ? target.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!focusedRowId) { return; }
+    const row = document.getElementById(focusedRowId);
+    focusedRowId = null;
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (row && lost && !row.classList.contains("editing")) {
+      const title = row.querySelector("a.row-title") || row.querySelector(".row-actions [role=button]");
+      if (title) { title.focus(); }
     }
   });
 

@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 
 class BackupError(Exception):
@@ -55,7 +55,8 @@ def backup_sqlite(source: Path, target: Path) -> str:
 
 def pg_dump_command(url, target: Path) -> list[str]:
     """pg_dump in custom format (restore with pg_restore); the password goes in PGPASSWORD."""
-    plain = url.set(drivername="postgresql", password=None)
+    plain = URL.create("postgresql", username=url.username, host=url.host, port=url.port,
+                       database=url.database, query=url.query)
     return ["pg_dump", "--format=custom", "--no-owner", f"--file={target}",
             f"--dbname={plain.render_as_string(hide_password=False)}"]
 

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from crm.extensions import db
+from crm.fields import text_problem
 from crm.models import Activity, ActivityAttendee, Company, Contact, Deal, Task, User, utcnow
 from crm.services.errors import NotFound, PreconditionFailed, ValidationFailed
 from crm.services.links import check_links
@@ -21,6 +22,8 @@ BACKFILL_FUTURE = timedelta(hours=24)
 
 def get_record(model, workspace_id: str, record_id: str, *, for_update: bool = False):
     """The record with that id in the workspace, or NotFound (also for other workspaces' ids)."""
+    if text_problem(record_id):  # a NUL in the path: no such id, and PostgreSQL must not see it
+        raise NotFound(f"No {model.__name__.lower()} with id {record_id!r}.")
     stmt = select(model).where(model.id == record_id, model.workspace_id == workspace_id)
     if for_update:
         stmt = stmt.with_for_update(of=model)

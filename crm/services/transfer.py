@@ -20,6 +20,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
+from crm.fields import unstorable_values
 from crm.models import Activity, ActivityAttendee, Company, Contact, Deal, Task, User, new_id
 from crm.schemas import (
     ActivityInput,
@@ -149,6 +150,7 @@ def normalize_kind(value: Any) -> str | None:
 
 def describe(err: ServiceError | ValidationError) -> str:
     if isinstance(err, ValidationError):
+        # The API's own flattening, so that a row's message reads exactly like the API's answer.
         from crm.api.errors import flatten_errors
 
         details = flatten_errors(err.messages)
@@ -186,6 +188,9 @@ class Importer:
             return raw
         if not isinstance(raw, dict):
             return RowError(line, "A row must be a JSON object.")
+        unstorable = unstorable_values(raw)
+        if unstorable:
+            return RowError(line, "; ".join(f"{k}: {' '.join(v)}" for k, v in unstorable.items()))
         row = dict(raw)
         kind = normalize_kind(row.pop("kind", None) or self.default_kind)
         if kind is None:

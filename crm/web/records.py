@@ -18,10 +18,10 @@ TIMELINE_LIMIT = 25
 TIMELINE_FILTERS = ("contact_id", "company_id", "deal_id")
 
 KINDS = {
-    # kind: (model, list service, link field, plural title)
-    "contacts": (Contact, records.list_contacts, "contact_id", "Contacts"),
-    "companies": (Company, records.list_companies, "company_id", "Companies"),
-    "deals": (Deal, records.list_deals, "deal_id", "Deals"),
+    # kind: (model, list service, link field, plural title, record page template)
+    "contacts": (Contact, records.list_contacts, "contact_id", "Contacts", "records/contact.html"),
+    "companies": (Company, records.list_companies, "company_id", "Companies", "records/company.html"),
+    "deals": (Deal, records.list_deals, "deal_id", "Deals", "records/deal.html"),
 }
 
 
@@ -30,7 +30,7 @@ def _workspace_id() -> str:
 
 
 def _record_list(kind: str):
-    _model, list_records, _field, title = KINDS[kind]
+    _model, list_records, _field, title, _template = KINDS[kind]
     q = (request.args.get("q") or "").strip()[:200]
     params = {"sort": "name", "limit": page_size()}
     if q:
@@ -64,7 +64,7 @@ def deals_list():
 
 
 def _record_page(kind: str, record_id: str):
-    model, _list, field, _title = KINDS[kind]
+    model, _list, field, _title, template = KINDS[kind]
     record = records.get_record(model, _workspace_id(), record_id)
     open_tasks = tasks.list_tasks(_workspace_id(), {
         field: record.id, "status": list(OPEN_TASK_STATUSES), "sort": "due_at", "limit": 100,
@@ -75,8 +75,7 @@ def _record_page(kind: str, record_id: str):
     if timeline.next_cursor:
         more_url = url_for("web.timeline", cursor=timeline.next_cursor, **links)
     return render(
-        f"records/{kind[:-1] if kind != 'companies' else 'company'}.html",
-        record=record, kind=kind, open_tasks=open_tasks, timeline=timeline, timeline_more_url=more_url,
+        template, record=record, kind=kind, open_tasks=open_tasks, timeline=timeline, timeline_more_url=more_url,
         quick_add=quick_add_context("#record-tasks", links, current_path()),
         log_form=log_form_context("#record-timeline", links, current_path()),
         types=ACTIVITY_TYPES, errors={}, form={},

@@ -98,6 +98,7 @@ def seed(app, account):
     """Make records in the signed-in user's workspace through the services."""
     from crm.extensions import db
     from crm.models import User, utcnow
+    from crm.schemas import ActivityInput, TaskInput
     from crm.services import activities, records, tasks
     from crm.services.errors import NotFound
 
@@ -105,10 +106,11 @@ def seed(app, account):
         def task(self, title: str, **data):
             with app.app_context():
                 user = db.session.get(User, account["user_id"])
-                return tasks.create_task(account["workspace_id"], user, {"title": title, **data}).id
+                loaded = TaskInput().load({"title": title, **data})
+                return tasks.create_task(account["workspace_id"], user, loaded).id
 
         def overdue_task(self, title: str):
-            return self.task(title, due_at=utcnow() - timedelta(days=2))
+            return self.task(title, due_at=(utcnow() - timedelta(days=2)).isoformat() + "Z")
 
         def contact(self, first: str, last: str, **data):
             with app.app_context():
@@ -117,7 +119,8 @@ def seed(app, account):
         def activity(self, **data):
             with app.app_context():
                 user = db.session.get(User, account["user_id"])
-                return activities.log_activity(account["workspace_id"], user, data)[0].id
+                loaded = ActivityInput().load(data)
+                return activities.log_activity(account["workspace_id"], user, loaded)[0].id
 
         def get_task(self, task_id: str):
             with app.app_context():

@@ -49,8 +49,24 @@ def test_main_pages_render_cleanly(browser, live_server, account, demo):
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{name} scrolls sideways at {width}px"
             page.screenshot(path=str(ARTIFACTS / f"{name}{suffix}.png"), full_page=not suffix and name != "activities")
+        page.goto(live_server + "/tasks?view=all&owner=any")
+        page.locator("li.task-row").first.get_by_role("button", name="Edit").click()
+        page.get_by_role("button", name="Save").first.wait_for()
+        page.screenshot(path=str(ARTIFACTS / f"tasks-editing{suffix}.png"))
         context.close()
         assert watched.problems == []
+
+
+def test_sign_in_page(browser, live_server, account):
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 390, "height": 700})
+    page = context.new_page()
+    watched = Watched(page)
+    page.goto(f"{live_server}/login")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "login-phone.png"))
+    context.close()
+    assert watched.problems == []
 
 
 def test_task_page_renders_markdown_without_scripts(page, live_server, demo):

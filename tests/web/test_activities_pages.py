@@ -123,3 +123,23 @@ def test_log_activity_with_an_ambiguous_contact_name_says_so(web):
     response = web.post("/activities", {"type": "call", "contact_query": "ada"}, htmx=True)
     assert response.status_code == 422
     assert "Ada Lovelace" in web.text(response) and "Ada Byron" in web.text(response)
+
+
+def test_new_activity_page_without_javascript(web):
+    text = web.text(web.get("/activities/new"))
+    assert "<html" in text and ">Log activity</button>" in text and 'name="contact_query"' in text
+
+
+class TestLoadMore:
+    @pytest.fixture
+    def config_overrides(self):
+        return {"CRM_UI_PAGE_SIZE": 2}
+
+    def test_more_entries_continue_the_same_day_without_a_second_heading(self, web):
+        ids = [web.activity(subject=f"Call {i}", occurred_at=f"2026-03-16T1{i}:00:00Z") for i in range(3)]
+        first = web.text(web.get("/activities"))
+        assert entry_ids(first) == [ids[2], ids[1]]
+        more_url = re.search(r'hx-get="(/activities\?[^"]*cursor=[^"]+)"', first).group(1).replace("&amp;", "&")
+        more = web.text(web.get(more_url, htmx=True))
+        assert entry_ids(more) == [ids[0]]
+        assert "day-head" not in more and "<html" not in more

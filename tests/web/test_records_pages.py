@@ -75,3 +75,12 @@ def test_timeline_of_another_workspaces_record_shows_nothing(web, other_web):
     contact = other_web.contact("A", "B")
     other_web.activity(subject="Secret", contact_id=contact)
     assert web.get(f"/timeline?contact_id={contact}").status_code == 400  # no cursor: not a page of anything
+
+
+def test_timeline_more_without_javascript_is_a_page(web):
+    contact = web.contact("Ada", "Lovelace")
+    for i in range(30):
+        web.activity(subject=f"Note {i:02d}", contact_id=contact, occurred_at=f"2026-01-01T10:{i:02d}:00Z")
+    more = re.search(r'href="(/timeline\?[^"]+)"', web.text(web.get(f"/contacts/{contact}"))).group(1)
+    page = web.text(web.get(more.replace("&amp;", "&")))
+    assert "<html" in page and "Note 00" in page

@@ -309,3 +309,9 @@ class TestOtherWorkspace:
         response = web.post("/tasks", {"title": "Sneaky", "contact_id": contact_id}, htmx=True)
         assert response.status_code == 422
         assert "No contact with id" in web.text(response)
+
+
+def test_new_task_page_has_the_full_form(web):
+    text = web.text(web.get("/tasks/new"))
+    for name in ("title", "description", "type", "due_at", "priority", "status", "owner_id", "contact_query"):
+        assert f'name="{name}"' in text, name
