@@ -492,8 +492,11 @@ def seeded_postgresql(sqlite: Seeded) -> Seeded:
 
 def run_backend(seeded: Seeded, sections: set[str], args) -> dict:
     backend = "postgresql" if seeded.url.startswith("postgresql") else "sqlite"
-    results: dict = {"backend": backend, "tasks": seeded.tasks, "activities": seeded.activities,
-                     "seed_seconds": seeded.seconds, "seed_rows_per_second": seeded.rows_per_second}
+    out = DATA / f"results-{backend}-{seeded.tasks}-{seeded.activities}.json"
+    # Sections run separately (--only) add to the results of earlier runs.
+    results: dict = json.loads(out.read_text()) if out.exists() else {}
+    results.update({"backend": backend, "tasks": seeded.tasks, "activities": seeded.activities,
+                    "seed_seconds": seeded.seconds, "seed_rows_per_second": seeded.rows_per_second})
     say(f"== {backend}: {seeded.tasks:,} tasks, {seeded.activities:,} activities")
     deep = min(args.deep_page, max(2, seeded.tasks // 50 - 1))
     began = time.perf_counter()
@@ -518,7 +521,6 @@ def run_backend(seeded: Seeded, sections: set[str], args) -> dict:
             section_profile(app, seeded, results)
     if "memory" in sections:
         section_memory(seeded.url, seeded, results)
-    out = DATA / f"results-{backend}-{seeded.tasks}-{seeded.activities}.json"
     out.write_text(json.dumps(results, indent=1, default=str))
     say(f"Results: {out}")
     return results
