@@ -233,8 +233,9 @@ class Task(Versioned, db.Model):
         Index("ix_tasks_ws_created", "workspace_id", "created_at", "id"),
         Index("ix_tasks_ws_updated", "workspace_id", "updated_at", "id"),
         Index("ix_tasks_ws_due", "workspace_id", "due_at", "id"),
-        # "My open tasks by due date": status is checked on the rows the index yields in order.
-        Index("ix_tasks_ws_owner_due", "workspace_id", "owner_id", "due_at", "id"),
+        # "My open tasks by due date": the index yields the owner's tasks in due order and holds
+        # their status, so closed ones are skipped without reading their rows.
+        Index("ix_tasks_ws_owner_due_status", "workspace_id", "owner_id", "due_at", "id", "status"),
         Index("ix_tasks_ws_status_due", "workspace_id", "status", "due_at"),
         # A record's tasks, newest first, without a sort.
         Index("ix_tasks_contact_created", "contact_id", "workspace_id", "created_at", "id"),
