@@ -188,12 +188,12 @@ def list_paths(seeded: Seeded, rare: str) -> dict[str, str]:
 
 
 def rare_term(app, seeded: Seeded) -> str:
-    """A contact's last name (with its number): it appears in a few dozen tasks only."""
+    """Words of one contact's task titles ("<last name><n> about"): a few dozen tasks match."""
     from crm.extensions import db
     from crm.models import Contact
 
     with app.app_context():
-        return db.session.get(Contact, seeded.contact_ids[1]).last_name.lower()
+        return db.session.get(Contact, seeded.contact_ids[1]).last_name.lower() + " about"
 
 
 def walk_cursor(client: Client, path: str, pages: int) -> str:
