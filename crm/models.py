@@ -20,6 +20,7 @@ from sqlalchemy import (
     and_,
     case,
     literal_column,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -236,6 +237,9 @@ class Task(Versioned, db.Model):
         # "My open tasks by due date": the index yields the owner's tasks in due order and holds
         # their status, so closed ones are skipped without reading their rows.
         Index("ix_tasks_ws_owner_due_status", "workspace_id", "owner_id", "due_at", "id", "status"),
+        # PostgreSQL checks a non-leading column only on the row, so there open tasks get their own.
+        Index("ix_tasks_ws_owner_open_due", "workspace_id", "owner_id", "due_at", "id",
+              postgresql_where=text("status IN ('pending', 'in_progress')")).ddl_if(dialect="postgresql"),
         Index("ix_tasks_ws_status_due", "workspace_id", "status", "due_at"),
         # A record's tasks, newest first, without a sort.
         Index("ix_tasks_contact_created", "contact_id", "workspace_id", "created_at", "id"),
