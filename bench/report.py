@@ -99,9 +99,33 @@ def main() -> None:
             print(f"### {title}\n\n{render(results)}\n")
         except (KeyError, IndexError) as err:
             print(f"### {title}\n\n(not measured: {err})\n")
-    for r in results:
-        for label, plan in r.get("plans", {}).items():
-            print(f"#### {r['backend']}: {label}\n\n```\n{plan}\n```\n")
+    print("### Query plans (the list's own table; the joins to linked records are index lookups by id)\n")
+    labels = list(results[0].get("plans", {}))
+    for label in labels:
+        print(f"#### {label}\n")
+        for r in results:
+            plan = r.get("plans", {}).get(label)
+            if plan:
+                print(f"{r['backend']}:\n\n```\n{main_lines(plan)}\n```\n")
+
+
+def main_lines(plan: str) -> str:
+    """The plan lines about tasks and activities (and sorting), without the joined lookups."""
+    kept, follow = [], False
+    for line in plan.splitlines():
+        text = line.strip()
+        about_list = any(f" {t}" in f" {text}" for t in ("tasks ", "tasks\n", "activities ")) or \
+            text.endswith((" tasks", " activities")) or " on tasks" in text or " on activities" in text
+        if about_list and not text.startswith(("Cache", "Hits")) or text.startswith(("Sort Key", "USE TEMP")):
+            kept.append(text)
+            follow = True
+        elif follow and text.startswith(("Index Cond", "Filter", "Rows Removed", "Recheck", "Heap Blocks", "->  Bitmap Index")):
+            kept.append("  " + text)
+        else:
+            follow = False
+        if text.startswith(("Planning Time", "Execution Time")):
+            kept.append(text)
+    return "\n".join(kept)
 
 
 if __name__ == "__main__":
