@@ -13,7 +13,23 @@ from sqlalchemy import create_engine, event, text
 from crm import create_app
 from crm.extensions import db
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _per_worker(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (created if missing)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base, name = url.rsplit("/", 1)
+    own = f"{name}_{worker}"
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{own}"'))
+    admin.dispose()
+    return f"{base}/{own}"
+
+
+PG_URL = _per_worker(os.environ.get("TEST_DATABASE_URL"))
 BASE_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret",

@@ -3,7 +3,6 @@
 import io
 import logging
 
-import pytest
 from sqlalchemy import text
 
 from crm import create_app
@@ -32,9 +31,8 @@ def test_instance_config_file_is_read(tmp_path, monkeypatch, database_url):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == database_url
 
 
-def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(app):
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        pytest.skip("SQLite settings; this run is on PostgreSQL")
+def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'pragmas.sqlite3'}", "SECRET_KEY": "x"})
     with app.app_context():
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1

@@ -353,7 +353,9 @@ def insert_built(kind: str, built: list) -> None:
     columns = [(prop.key, prop.columns[0].key) for prop in sa_inspect(MODELS[kind]).column_attrs]
     rows = []
     for record in built:
-        row = {column: getattr(record, attr) for attr, column in columns}
+        # A new record's __dict__ holds exactly what was set on it (unset columns are NULL).
+        values = record.__dict__
+        row = {column: values.get(attr) for attr, column in columns}
         row["version"] = 1
         rows.append(row)
     db.session.execute(insert(MODELS[kind].__table__), rows)

@@ -4,15 +4,33 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from crm import create_app
+from tests.conftest import BASE_CONFIG, Api, make_account
 
 
 @pytest.fixture
-def sqlite_only(database_url):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("copies from SQLite; this run is on PostgreSQL")
+def sqlite_app(template_db, tmp_path):
+    """A SQLite install whatever backend this run uses: the source of the copy."""
+    return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'source.sqlite3'}"})
 
 
-def test_copies_everything_and_the_app_works_on_the_copy(sqlite_only, api, other_api, runner, scratch_pg_url):
+@pytest.fixture
+def api(sqlite_app):
+    ws_id, user_id, secret = make_account(sqlite_app)
+    return Api(sqlite_app.test_client(), secret, ws_id, user_id)
+
+
+@pytest.fixture
+def other_api(sqlite_app):
+    ws_id, user_id, secret = make_account(sqlite_app, workspace="Globex", email="boss@globex.test", name="Gus")
+    return Api(sqlite_app.test_client(), secret, ws_id, user_id)
+
+
+@pytest.fixture
+def runner(sqlite_app):
+    return sqlite_app.test_cli_runner()
+
+
+def test_copies_everything_and_the_app_works_on_the_copy(api, other_api, runner, scratch_pg_url):
     contact = api.create("/contacts", {"first_name": "Hans", "last_name": "Müller"})
     task = api.create("/tasks", {"title": "Call Hans", "contact_id": contact["id"], "tags": ["vip"],
                                  "metadata": {"source": {"nested": [1, 2]}}})
@@ -40,7 +58,7 @@ def test_copies_everything_and_the_app_works_on_the_copy(sqlite_only, api, other
     assert fresh.status_code == 201
 
 
-def test_refuses_a_non_empty_target(sqlite_only, api, runner, scratch_pg_url):
+def test_refuses_a_non_empty_target(api, runner, scratch_pg_url):
     api.create("/tasks", {"title": "x"})
     assert runner.invoke(args=["crm", "migrate-to-postgres", scratch_pg_url]).exit_code == 0
     r = runner.invoke(args=["crm", "migrate-to-postgres", scratch_pg_url])
@@ -51,6 +69,6 @@ def test_refuses_a_non_empty_target(sqlite_only, api, runner, scratch_pg_url):
     engine.dispose()
 
 
-def test_refuses_a_non_postgres_target(sqlite_only, runner, tmp_path):
+def test_refuses_a_non_postgres_target(runner, tmp_path):
     r = runner.invoke(args=["crm", "migrate-to-postgres", f"sqlite:///{tmp_path}/x.db"])
     assert r.exit_code != 0 and "PostgreSQL" in r.output
