@@ -21,10 +21,21 @@ def authenticate_request():
     from crm.api.auth import authenticate
 
     view = current_app.view_functions.get(request.endpoint)
-    if getattr(view, "public", False):
-        return None
-    authenticate()
+    if not getattr(view, "public", False):
+        authenticate()
+    reject_undeclared_query(view)
     return None
+
+
+def reject_undeclared_query(view) -> None:
+    """An operation that declares no query parameters takes none (SPEC §2: unknown ones are errors)."""
+    from crm.api.errors import ApiError
+    from crm.api.openapi import operation_of
+
+    op = operation_of(view)
+    if request.args and op is not None and op.query is None:
+        raise ApiError(400, "validation_error", "The request has invalid query parameters.",
+                       {name: ["Unknown parameter."] for name in request.args})
 
 
 @bp.after_request
@@ -50,7 +61,7 @@ limiter.limit(_rate_limit)(bp)
 
 
 def init_app(app: Flask) -> None:
-    from crm.api import activities, records, tasks, users  # noqa: F401 - registers the routes
+    from crm.api import activities, openapi, records, tasks, users  # noqa: F401 - registers the routes
     from crm.api.errors import (
         http_error_as_json,
         internal_error_as_json,
@@ -60,6 +71,7 @@ def init_app(app: Flask) -> None:
 
     csrf.exempt(bp)
     app.register_blueprint(bp)
+    app.register_blueprint(openapi.docs_bp)
     register_error_handlers(app)
 
     @app.errorhandler(HTTPException)

@@ -47,17 +47,26 @@ def read_body(*, optional: bool = False) -> dict:
     return data
 
 
-def load_body(schema: Schema, *, partial: bool = False, optional: bool = False) -> dict:
-    data = read_body(optional=optional)
+def load_body() -> dict:
+    """The body through the schema the view declares with `@operation(body=...)`."""
+    from crm.api.openapi import current_operation
+
+    op = current_operation()
+    schema = op.body_schema()
+    data = read_body(optional=op.body_optional)
     try:
-        return schema.load(data, partial=partial)
+        return schema.load(data)
     except ValidationError as err:
         raise ApiError(400, "validation_error", "The request has invalid fields.",
                        flatten_errors(err.messages)) from None
 
 
-def load_query(schema: Schema) -> dict:
-    """Query parameters through a schema: unknown or repeated parameters are errors too."""
+def load_query() -> dict:
+    """The query string through the schema the view declares with `@operation(query=...)`:
+    unknown or repeated parameters are errors too."""
+    from crm.api.openapi import current_operation
+
+    schema = current_operation().query()
     args = request.args
     repeated = {k: ["Given more than once."] for k in args if len(args.getlist(k)) > 1}
     if repeated:
