@@ -68,6 +68,11 @@ class Text(fields.String):
             raise self.make_error("blank")
         return text
 
+    def _validate(self, value):
+        # Blank text that became None is already settled; length and format rules are for text.
+        if value is not None:
+            super()._validate(value)
+
 
 class UtcDateTime(fields.Field):
     """Datetime in, RFC 3339 with Z out."""
@@ -80,7 +85,8 @@ class UtcDateTime(fields.Field):
 
 
 class StrictInteger(fields.Integer):
-    """An integer that is a JSON integer: not a string, a float or a boolean."""
+    """A JSON integer: `5`, or `5.0` (JSON does not tell them apart, nor does JSON Schema's
+    "integer"); not a string, a fraction or a boolean."""
 
     def __init__(self, **kwargs):
         super().__init__(strict=True, **kwargs)
@@ -88,6 +94,8 @@ class StrictInteger(fields.Integer):
     def _validated(self, value):
         if isinstance(value, bool):
             raise self.make_error("invalid")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         return super()._validated(value)
 
 

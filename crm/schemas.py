@@ -251,13 +251,19 @@ class ActivityOut(Representation):
 # --- Companies, contacts, deals, users ----------------------------------------------------
 
 _DOMAIN = r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$"
+# The same, as the input may be written: any case, surrounding blanks, or blank for none.
+DOMAIN_INPUT_PATTERN = (r"^\s*(?:(?=[^\s]{1,253}\s*$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                        r"[A-Za-z][A-Za-z0-9-]{0,62})?\s*$")
 
 
 class CompanyInput(StrictSchema):
     READ_ONLY = StrictSchema.READ_ONLY + ("created_at",)
 
     name = _text(255, required=True, min_len=1)
-    domain = _text(255)
+    domain = Text(allow_none=True, validate=validate.Length(max=255), metadata={
+        "pattern": DOMAIN_INPUT_PATTERN,
+        "description": "A domain name (example.com); trimmed and lower-cased. Blank means null.",
+    })
     metadata = Metadata()
 
     @pre_load
@@ -281,12 +287,21 @@ class CompanyOut(Representation):
     updated_at = UtcDateTime(required=True)
 
 
+# A plain rule that the document can state exactly: something@a.domain.name.
+_EMAIL_CORE = (r"[^\s@\x00]{1,64}@(?=[^\s]{1,255}\s*$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+               r"[A-Za-z]{2,63}")
+EMAIL = f"^{_EMAIL_CORE}$"
+EMAIL_INPUT_PATTERN = rf"^\s*(?:{_EMAIL_CORE})?\s*$"
+
+
 class ContactInput(StrictSchema):
     READ_ONLY = StrictSchema.READ_ONLY + ("name", "created_at")
 
     first_name = _text(255)
     last_name = _text(255)
-    email = Text(allow_none=True, validate=[validate.Length(max=320), validate.Email()])
+    email = Text(allow_none=True, metadata={"pattern": EMAIL_INPUT_PATTERN, "description": (
+        "An email address (name@example.com), trimmed; at most 320 characters. Blank means null.")},
+        validate=[validate.Length(max=320), validate.Regexp(EMAIL, error="Not a valid email address.")])
     phone = _text(64)
     company_id = _link("company")
     metadata = Metadata()

@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
 
 from crm.extensions import csrf, db, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class RecordIdConverter(BaseConverter):
+    """`<id(task):record_id>`: only a well-formed id of that kind reaches the view.
+
+    Anything else is a 404 from routing (SPEC: a malformed id is a 404), and words that share a
+    path with ids (`/activities/feed`) get the 405 of their own route, not a record lookup."""
+
+    def __init__(self, url_map, kind: str):
+        from crm.schemas import id_pattern
+
+        super().__init__(url_map)
+        self.kind = kind
+        self.regex = id_pattern(kind).removeprefix("^").removesuffix("$")
 
 
 def public(view):
@@ -69,6 +84,7 @@ def init_app(app: Flask) -> None:
         register_error_handlers,
     )
 
+    app.url_map.converters["id"] = RecordIdConverter
     csrf.exempt(bp)
     app.register_blueprint(bp)
     app.register_blueprint(openapi.docs_bp)

@@ -66,14 +66,14 @@ def activity_feed():
     return json_response(payload)
 
 
-@bp.get("/activities/<record_id>")
+@bp.get("/activities/<id(activity):record_id>")
 @require_scope("activities:read")
 @operation(summary="Get an activity", tag="activities", out=ActivityOut)
 def get_activity(record_id):
     return resource_response(activities.get_activity(g.workspace_id, record_id), activity_out)
 
 
-@bp.patch("/activities/<record_id>")
+@bp.patch("/activities/<id(activity):record_id>")
 @require_scope("activities:write")
 @operation(summary="Update an activity", tag="activities", body=ActivityUpdate, partial=True, out=ActivityOut)
 def update_activity(record_id):
@@ -82,7 +82,7 @@ def update_activity(record_id):
     return resource_response(activities.update_activity(activity, data, if_match()), activity_out)
 
 
-@bp.delete("/activities/<record_id>")
+@bp.delete("/activities/<id(activity):record_id>")
 @require_scope("activities:write")
 @operation(summary="Delete an activity", tag="activities", deletes=True)
 def delete_activity(record_id):

@@ -25,7 +25,7 @@ from marshmallow import Schema, fields, validate
 from crm import fields as crm_fields
 from crm.api import bp, public
 from crm.api.errors import HTTP_CODES
-from crm.schemas import ID_PREFIXES, RelatedRecord, Representation, id_pattern
+from crm.schemas import RelatedRecord, Representation, id_pattern
 
 API_PREFIX = "/api/v1"
 TITLE = "Followup API"
@@ -162,6 +162,22 @@ class Error(Representation):
 # --- Field → JSON Schema ------------------------------------------------------------------------
 
 _NOT_NUL = r"[^\x00]"
+_NO_NUL = r"^[^\x00]*$"
+# Any JSON the metadata fields take (crm.fields.Metadata): text without NUL (PostgreSQL cannot
+# store it) and integers that fit 64 bits (what the JSON encoder writes).
+JSON_VALUE = {
+    "description": "Any JSON value: text without NUL characters, integers within 64 bits.",
+    "anyOf": [
+        {"type": "string", "pattern": _NO_NUL},
+        {"type": "integer", "minimum": -(2**63), "maximum": 2**64 - 1},
+        {"type": "number", "not": {"type": "integer"}},
+        {"type": "boolean"},
+        {"type": "null"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
+        {"type": "object", "propertyNames": {"pattern": _NO_NUL},
+         "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}},
+    ],
+}
 _NOT_BLANK = r"[^\s\x00]"
 
 
@@ -196,7 +212,8 @@ def _is_input(field: fields.Field) -> bool:
 DATETIME_FORMS = ("RFC 3339 (`2026-03-16T12:00:00Z`, any offset: converted to UTC); "
                   "without an offset it is taken as UTC (`2026-03-16T12:00:00`, `T` or a space); "
                   "a bare date (`2026-03-16`) is midnight UTC.")
-_LOCAL_DATETIME = (r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])[Tt ]"
+_YEAR = r"(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+_LOCAL_DATETIME = (r"^" + _YEAR + r"-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])[Tt ]"
                    r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?$")
 
 
@@ -220,7 +237,11 @@ def _field_attributes(self, field: fields.Field, ret: dict, **kwargs) -> dict:
         ret.pop("maxLength", None)
         return {"pattern": r"^\s*-?[0-9]{1,15}(?:\.[0-9]{1,4})?\s*$",
                 "description": 'A decimal amount as a string, like "1500.00" (up to 15 digits and 4 decimals).'}
-    if isinstance(field, crm_fields.Text) and _is_input(field) and "pattern" not in field.metadata:
+    if isinstance(field, crm_fields.Text) and _is_input(field) and "pattern" in field.metadata:
+        ret.pop("minLength", None)
+        ret.pop("maxLength", None)
+        return {}
+    if isinstance(field, crm_fields.Text) and _is_input(field):
         low, high = _length_of(field)
         ret.pop("minLength", None)
         ret.pop("maxLength", None)
@@ -232,9 +253,15 @@ def _field_attributes(self, field: fields.Field, ret: dict, **kwargs) -> dict:
                  f"Trimmed; {limits} characters after trimming.{blank}"}
         return {"pattern": trimmed_text_pattern(low, high, nullable), **extra}
     if isinstance(field, crm_fields.Metadata):
+        if not _is_input(field):
+            return {"type": "object"}
+        ret.pop("additionalProperties", None)
         return {"type": "object", "maxProperties": crm_fields.Metadata.MAX_KEYS,
+                "propertyNames": {"pattern": _NO_NUL},
+                "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
                 "description": f"Free key-value data: string keys, at most {crm_fields.Metadata.MAX_KEYS} "
-                               f"keys and {crm_fields.Metadata.MAX_BYTES} bytes as JSON."}
+                               f"keys and {crm_fields.Metadata.MAX_BYTES} bytes as JSON, nested at most "
+                               "32 levels; no NUL characters; integers within 64 bits."}
     if isinstance(field, fields.Function) and "schema" in field.metadata:
         return self.resolve_nested_schema(field.metadata["schema"])
     from crm.api.params import CommaList, QueryBool, QueryInteger
@@ -273,10 +300,6 @@ def _resolve_name(schema) -> str:
 # --- Building the document ----------------------------------------------------------------------
 
 _RULE_ARG = re.compile(r"<(?:[a-z_]+(?:\([^)]*\))?:)?(\w+)>")
-# The collection segment of a path → the kind of record its {record_id} names.
-_COLLECTION_KIND = {"tasks": "task", "activities": "activity", "companies": "company",
-                    "contacts": "contact", "deals": "deal", "users": "user"}
-assert set(_COLLECTION_KIND.values()) <= set(ID_PREFIXES)
 
 RATE_HEADERS = {
     "X-RateLimit-Limit": "Requests allowed per window for this key.",
@@ -394,12 +417,14 @@ def build_document(app: Flask) -> dict:
     spec.components.security_scheme("BearerAuth", {"type": "http", "scheme": "bearer",
                                                    "description": "The same API key, as `Authorization: Bearer <key>`."})
     spec.components.schema("Error", schema=Error)
+    spec.components.schema("JsonValue", JSON_VALUE)
     for name, response in _error_components().items():
         spec.components.response(name, response)
     spec.components.header("ETag", _header("The record's version; send it back in If-Match.",
                                            {"type": "string", "pattern": '^"[0-9a-f]+"$'}, True))
 
     routes = []
+    path_kinds: dict[tuple[str, str], str | None] = {}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(API_PREFIX + "/"):
             continue
@@ -408,6 +433,8 @@ def build_document(app: Flask) -> dict:
         if op is None:
             continue
         path = _RULE_ARG.sub(r"{\1}", rule.rule[len(API_PREFIX):])
+        for name, converter in rule._converters.items():
+            path_kinds[(path, name)] = getattr(converter, "kind", None)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             routes.append((path, method.lower(), _operation_id(rule.endpoint), view, op))
     link_targets = [(p, m, oid) for p, m, oid, _v, _o in routes]
@@ -427,17 +454,46 @@ def build_document(app: Flask) -> dict:
         paths.setdefault(path, {})[method] = _operation_object(path, method, op_id, view, op, link_targets)
     for path, operations in paths.items():
         parameters = []
-        if "{record_id}" in path:
-            kind = _COLLECTION_KIND[path.strip("/").split("/")[0]]
-            parameters.append({
-                "in": "path", "name": "record_id", "required": True,
-                "description": f"The {kind}'s id. A malformed id, or one of another workspace, is a 404.",
-                "schema": {"type": "string", "pattern": id_pattern(kind)},
-            })
+        for (param_path, name), kind in sorted(path_kinds.items()):
+            if param_path == path and kind:
+                parameters.append({
+                    "in": "path", "name": name, "required": True,
+                    "description": f"The {kind}'s id. A malformed id, or one of another workspace, is a 404.",
+                    "schema": {"type": "string", "pattern": id_pattern(kind)},
+                })
         spec.path(path=path, parameters=parameters, operations=operations)
     document = spec.to_dict()
+    _exclusive_name_fields(document["components"]["schemas"])
+    _completion_rule(document["components"]["schemas"])
     document["tags"] = [{"name": t, "description": d} for t, d in _TAGS]
     return document
+
+
+def _exclusive_name_fields(schemas: dict) -> None:
+    """A name to resolve and the id it stands for cannot both be given (services.links)."""
+    from crm.services.links import NAME_FIELDS
+
+    for schema in schemas.values():
+        props = schema.get("properties", {})
+        pairs = [[name, id_field] for name, id_field in NAME_FIELDS.items() if name in props and id_field in props]
+        if pairs:
+            schema["not"] = {"anyOf": [{"required": pair} for pair in pairs]}
+            schema["description"] = "Give " + " and ".join(f"`{n}` or `{i}`, not both" for n, i in pairs) + "."
+
+
+def _completion_rule(schemas: dict) -> None:
+    """A task's completed_at comes with its status, and fits it (services.tasks): non-null exactly
+    when the status is `completed`."""
+    for schema in schemas.values():
+        props = schema.get("properties", {})
+        if "completed_at" not in props or "completed" not in props.get("status", {}).get("enum", ()):
+            continue
+        schema["dependentRequired"] = {"completed_at": ["status"]}
+        schema["if"] = {"properties": {"status": {"const": "completed"}}, "required": ["status"]}
+        schema["then"] = {"properties": {"completed_at": {"type": "string"}}}
+        schema["else"] = {"properties": {"completed_at": {"type": "null"}}}
+        props["completed_at"]["description"] = (
+            "Only together with `status`: set when the status is `completed` (else now), null otherwise.")
 
 
 def _operation_object(path: str, method: str, op_id: str, view, op: Operation, link_targets) -> dict:

@@ -84,9 +84,9 @@ def register(res: Resource) -> None:
     base = f"/{res.path}"
     bp.add_url_rule(base, f"create_{res.singular}", create, methods=["POST"])
     bp.add_url_rule(base, f"list_{res.path}", list_, methods=["GET"])
-    bp.add_url_rule(f"{base}/<record_id>", f"get_{res.singular}", get, methods=["GET"])
-    bp.add_url_rule(f"{base}/<record_id>", f"update_{res.singular}", update, methods=["PATCH"])
-    bp.add_url_rule(f"{base}/<record_id>", f"delete_{res.singular}", delete, methods=["DELETE"])
+    bp.add_url_rule(f"{base}/<id({res.singular}):record_id>", f"get_{res.singular}", get, methods=["GET"])
+    bp.add_url_rule(f"{base}/<id({res.singular}):record_id>", f"update_{res.singular}", update, methods=["PATCH"])
+    bp.add_url_rule(f"{base}/<id({res.singular}):record_id>", f"delete_{res.singular}", delete, methods=["DELETE"])
 
 
 for _resource in RESOURCES:

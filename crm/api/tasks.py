@@ -37,14 +37,14 @@ def list_tasks():
     return list_response(tasks.list_tasks(g.workspace_id, load_query()), task_out)
 
 
-@bp.get("/tasks/<record_id>")
+@bp.get("/tasks/<id(task):record_id>")
 @require_scope("tasks:read")
 @operation(summary="Get a task", tag="tasks", out=TaskOut)
 def get_task(record_id):
     return resource_response(tasks.get_task(g.workspace_id, record_id), task_out)
 
 
-@bp.patch("/tasks/<record_id>")
+@bp.patch("/tasks/<id(task):record_id>")
 @require_scope("tasks:write")
 @operation(summary="Update a task", tag="tasks", body=TaskUpdate, partial=True, out=TaskOut)
 def update_task(record_id):
@@ -53,7 +53,7 @@ def update_task(record_id):
     return resource_response(tasks.update_task(task, data, if_match()), task_out)
 
 
-@bp.delete("/tasks/<record_id>")
+@bp.delete("/tasks/<id(task):record_id>")
 @require_scope("tasks:write")
 @operation(summary="Delete a task", tag="tasks", deletes=True)
 def delete_task(record_id):
@@ -61,7 +61,7 @@ def delete_task(record_id):
     return no_content()
 
 
-@bp.post("/tasks/<record_id>/complete")
+@bp.post("/tasks/<id(task):record_id>/complete")
 @require_scope("tasks:write")
 @idempotent
 @operation(summary="Complete a task", tag="tasks", body=TaskCompletion, body_optional=True, out=TaskOut,
@@ -73,7 +73,7 @@ def complete_task(record_id):
     return resource_response(task, task_out)
 
 
-@bp.post("/tasks/<record_id>/reopen")
+@bp.post("/tasks/<id(task):record_id>/reopen")
 @require_scope("tasks:write")
 @idempotent
 @operation(summary="Reopen a task", tag="tasks", body=EmptyBody, body_optional=True, out=TaskOut,

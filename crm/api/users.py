@@ -19,7 +19,7 @@ def list_users():
     return list_response(records.list_users(g.workspace_id, load_query()), user_out)
 
 
-@bp.get("/users/<record_id>")
+@bp.get("/users/<id(user):record_id>")
 @operation(summary="Get a user", tag="users", out=UserOut)
 def get_user(record_id):
     return resource_response(records.get_record(User, g.workspace_id, record_id), user_out)
