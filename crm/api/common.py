@@ -123,7 +123,11 @@ def list_response(page, schema: Schema) -> Response:
 
 
 def if_match() -> str | None:
-    return request.headers.get("If-Match")
+    value = request.headers.get("If-Match")
+    if value is not None and not value.strip():
+        raise ApiError(400, "validation_error", "The If-Match header is invalid.",
+                       {"If-Match": ["Must be an ETag, a list of them, or *."]})
+    return value
 
 
 def no_content() -> Response:

@@ -13,6 +13,7 @@ Nothing here restates the API by hand. The document is built from:
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -166,11 +167,11 @@ _NO_NUL = r"^[^\x00]*$"
 # Any JSON the metadata fields take (crm.fields.Metadata): text without NUL (PostgreSQL cannot
 # store it) and integers that fit 64 bits (what the JSON encoder writes).
 JSON_VALUE = {
-    "description": "Any JSON value: text without NUL characters, integers within 64 bits.",
+    "description": "Any JSON value: text without NUL characters; numbers as JSON has them (integers "
+                   "beyond 64 bits are kept as double precision).",
     "anyOf": [
         {"type": "string", "pattern": _NO_NUL},
-        {"type": "integer", "minimum": -(2**63), "maximum": 2**64 - 1},
-        {"type": "number", "not": {"type": "integer"}},
+        {"type": "number", "minimum": -sys.float_info.max, "maximum": sys.float_info.max},
         {"type": "boolean"},
         {"type": "null"},
         {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
@@ -261,7 +262,7 @@ def _field_attributes(self, field: fields.Field, ret: dict, **kwargs) -> dict:
                 "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
                 "description": f"Free key-value data: string keys, at most {crm_fields.Metadata.MAX_KEYS} "
                                f"keys and {crm_fields.Metadata.MAX_BYTES} bytes as JSON, nested at most "
-                               "32 levels; no NUL characters; integers within 64 bits."}
+                               "32 levels; no NUL characters."}
     if isinstance(field, fields.Function) and "schema" in field.metadata:
         return self.resolve_nested_schema(field.metadata["schema"])
     from crm.api.params import CommaList, QueryBool, QueryInteger
@@ -379,17 +380,27 @@ def _operation_id(endpoint: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-def _links_for(path: str, routes: list[tuple[str, str, str]], id_pointer: str) -> dict:
-    """From an operation that returns a record to every operation on that record's path."""
+def _links_for(path: str, source_op_id: str, targets: list[tuple[str, str, str]], id_pointer: str,
+               with_etag: bool = False) -> dict:
+    """From an operation that returns records to every operation on the record's path.
+
+    `with_etag`: writes get the response's ETag as If-Match (the read-then-write flow)."""
     base = path if path.endswith("{record_id}") else f"{path}/{{record_id}}"
     links = {}
-    for other_path, method, op_id in routes:
-        if other_path == base or (other_path.startswith(base + "/")):
-            links[op_id[0].upper() + op_id[1:]] = {
-                "operationId": op_id,
-                "parameters": {"record_id": id_pointer},
-                "description": f"{method.upper()} {other_path} on the record returned.",
-            }
+    for other_path, method, op_id in targets:
+        if not (other_path == base or other_path.startswith(base + "/")):
+            continue
+        if method == "get" and op_id == source_op_id:
+            continue
+        parameters = {"path.record_id": id_pointer}
+        if with_etag and method != "get":
+            parameters["header.If-Match"] = "$response.header.ETag"
+        links[op_id[0].upper() + op_id[1:]] = {
+            "operationId": op_id,
+            "parameters": parameters,
+            "description": f"{method.upper()} {other_path} on the record returned"
+                           + (", with its ETag as If-Match." if "header.If-Match" in parameters else "."),
+        }
     return links
 
 
@@ -560,12 +571,11 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
                                           success_headers)
     elif op.many:
         name = f"{_envelope_name(op.out)}List"
-        responses["200"] = _json_response("One page of the list.",
-                                          list_envelope(op.out, name), success_headers)
+        responses["200"] = _json_response("One page of the list.", list_envelope(op.out, name), success_headers,
+                                          _links_for(path, op_id, link_targets, "$response.body#/data/0/id"))
     elif op.out is not None:
         envelope = resource_envelope(op.out)
-        links = _links_for(path if on_record else path, link_targets, id_pointer)
-        links.pop(op_id[0].upper() + op_id[1:], None)
+        links = _links_for(path, op_id, link_targets, id_pointer, with_etag=method == "get")
         if op.created:
             created_headers = {**success_headers, "Location": _header(
                 "The URL of the new record.", {"type": "string", "format": "uri-reference"}, True)}
