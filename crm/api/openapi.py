@@ -20,7 +20,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, current_app, request
 from marshmallow import Schema, fields, validate
 
 from crm import fields as crm_fields
@@ -684,4 +684,7 @@ docs_bp = Blueprint("api_docs", __name__)
 
 @docs_bp.get("/api/docs")
 def api_reference():
-    return render_template("api/docs.html", document_url=f"{API_PREFIX}/openapi.json")
+    # A public page about no one in particular: rendered without the context processors, so
+    # that it looks up no signed-in user and touches no session.
+    template = current_app.jinja_env.get_template("api/docs.html")
+    return template.render(document_url=f"{API_PREFIX}/openapi.json")
