@@ -336,11 +336,12 @@ def _error_response(description: str, codes: list[str], extra_headers: dict | No
 def _error_components() -> dict:
     www = {"WWW-Authenticate": _header("The authentication scheme to use.", {"type": "string"})}
     return {
-        "InvalidQuery": _error_response("A query parameter is wrong or unknown (`validation_error`; "
-                                        "`details` maps each parameter to its messages).", ["validation_error"]),
+        "InvalidQuery": _error_response("A query parameter is wrong or unknown, or a header is malformed "
+                                        "(`validation_error`; `details` maps each parameter to its messages).",
+                                        ["validation_error"]),
         "InvalidBody": _error_response(
-            "The body is not a JSON object (`invalid_json`), or a field is wrong, unknown or read-only "
-            "(`validation_error`; `details` maps each field to its messages).",
+            "The body is not a JSON object (`invalid_json`), or a field is wrong, unknown or read-only, or "
+            "a query parameter or header is (`validation_error`; `details` maps each to its messages).",
             ["invalid_json", "validation_error"]),
         "InvalidBodyOrAmbiguousName": _error_response(
             "As InvalidBody, or a `contact_name`/`company_name` matches several records "
@@ -593,7 +594,7 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
     if body is not None:
         names = {"contact_name", "company_name"} & set(body.fields)
         responses["400"] = _ref("responses", "InvalidBodyOrAmbiguousName" if names else "InvalidBody")
-    elif op.query is not None or not is_public:
+    else:
         responses["400"] = _ref("responses", "InvalidQuery")
     if not is_public:
         responses["401"] = _ref("responses", "Unauthorized")

@@ -171,3 +171,55 @@ def test_api_reference_page_renders_the_document_without_inline_script(client):
     init = client.get("/static/api-docs.js")
     assert init.status_code == 200 and b"SwaggerUIBundle(" in init.data and b"BaseLayout" in init.data
     init.close()
+
+
+# --- The API does what the document says (cases Schemathesis found) ---------------------------
+
+
+def test_blank_nullable_text_is_null_not_a_crash(api):
+    task = api.create("/tasks", {"title": "t", "description": "   "})
+    assert task["description"] is None
+    assert api.get("/tasks?q=").status_code == 200
+
+
+def test_words_next_to_ids_are_their_own_routes(api):
+    r = api.patch("/activities/feed", {"subject": "x"})
+    assert r.status_code == 405
+    assert "GET" in r.headers["Allow"]
+    assert r.get_json()["error"]["code"] == "method_not_allowed"
+    assert api.get("/tasks/not-an-id").status_code == 404
+
+
+def test_integral_json_numbers_are_integers(api):
+    assert api.create("/activities", {"type": "call", "duration": 60.0})["duration"] == 60
+    assert api.post("/activities", {"type": "call", "duration": 60.5}).status_code == 400
+    assert api.post("/activities", {"type": "call", "duration": True}).status_code == 400
+
+
+def test_completed_at_comes_with_status(api):
+    task = api.create("/tasks", {"title": "t"})
+    r = api.patch(f"/tasks/{task['id']}", {"completed_at": "2026-03-01T10:00:00Z"})
+    assert r.status_code == 400 and "completed_at" in r.get_json()["error"]["details"]
+    r = api.patch(f"/tasks/{task['id']}", {"status": "completed", "completed_at": "2026-03-01T10:00:00Z"})
+    assert r.status_code == 200 and r.get_json()["data"]["completed_at"] == "2026-03-01T10:00:00Z"
+
+
+def test_blank_if_match_and_undeclared_query_parameters_are_validation_errors(api):
+    task = api.create("/tasks", {"title": "t"})
+    r = api.delete(f"/tasks/{task['id']}", headers={"If-Match": " "})
+    assert r.status_code == 400 and "If-Match" in r.get_json()["error"]["details"]
+    r = api.get(f"/tasks/{task['id']}?fields=title")
+    assert r.status_code == 400 and r.get_json()["error"]["details"] == {"fields": ["Unknown parameter."]}
+    assert api.get(f"/tasks/{task['id']}").status_code == 200
+
+
+def test_text_and_ids_in_query_strings_are_checked(api):
+    assert api.get("/tasks?owner_id=bogus").status_code == 400
+    assert api.get("/tasks?tag=a%00b").status_code == 400
+    assert api.get("/tasks?limit=5.0").status_code == 400
+    assert api.get("/tasks?limit=%2B5").status_code == 400
+    assert api.get("/tasks?limit=5").status_code == 200
+
+
+def test_early_years_keep_four_digits(api):
+    assert api.create("/tasks", {"title": "t", "due_at": "0999-01-02"})["due_at"] == "0999-01-02T00:00:00Z"
