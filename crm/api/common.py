@@ -78,8 +78,17 @@ def load_query() -> dict:
                        flatten_errors(err.messages)) from None
 
 
+def dump_json(payload: Any) -> bytes:
+    try:
+        return orjson.dumps(payload)
+    except TypeError:
+        # orjson stops at 64-bit integers; JSON does not. PostgreSQL's jsonb gives large numbers
+        # back as integers (1e20 comes back as 100000000000000000000), so metadata can hold them.
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
-    response = current_app.response_class(orjson.dumps(payload), status=status, mimetype="application/json")
+    response = current_app.response_class(dump_json(payload), status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

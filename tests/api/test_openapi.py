@@ -223,3 +223,13 @@ def test_text_and_ids_in_query_strings_are_checked(api):
 
 def test_early_years_keep_four_digits(api):
     assert api.create("/tasks", {"title": "t", "due_at": "0999-01-02"})["due_at"] == "0999-01-02T00:00:00Z"
+
+
+def test_large_metadata_numbers_read_back(api):
+    """PostgreSQL's jsonb returns 1e20 as the integer 100000000000000000000."""
+    task = api.create("/tasks", {"title": "t", "metadata": {"big": 1e20, "max": 1.7976931348623157e308}})
+    data = api.get(f"/tasks/{task['id']}").get_json()["data"]
+    # The same numbers, as a JSON reader takes them (a double).
+    assert float(data["metadata"]["big"]) == 1e20
+    assert float(data["metadata"]["max"]) == 1.7976931348623157e308
+    assert api.get("/activities/feed").status_code == 200
