@@ -31,6 +31,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
+    if app.config["CRM_PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["CRM_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+
     from crm.database import MIGRATIONS_DIR, configure_engine, upgrade_database
 
     db.init_app(app)
@@ -40,8 +46,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     configure_engine(app)
 
-    from crm import api, web
+    from crm import api, security, web
 
+    security.init_app(app)
     api.init_app(app)
     web.init_app(app)
 

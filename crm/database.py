@@ -97,6 +97,8 @@ def upgrade_database(app: Flask) -> None:
         else:
             upgrade(directory=MIGRATIONS_DIR)
         db.session.remove()
+        # No connection may outlive this: gunicorn forks workers after it (preload_app).
+        db.engine.dispose()
 
 
 def database_ok() -> bool:

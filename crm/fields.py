@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -16,14 +18,60 @@ _RFC3339 = re.compile(
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
-def check_text(value: str) -> None:
-    """Text the database can store on every backend: valid UTF-8, no NUL."""
+def text_problem(value: str) -> str | None:
+    """Why the database could not store this text on every backend, or None: NUL, lone surrogates."""
     if "\x00" in value:
-        raise ValidationError("Must not contain NUL characters.")
+        return "Must not contain NUL characters."
+    if value.isascii():
+        return None
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError("Must be valid Unicode text.") from None
+        return "Must be valid Unicode text."
+    return None
+
+
+def check_text(value: str) -> None:
+    """Text the database can store on every backend: valid UTF-8, no NUL."""
+    problem = text_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
+def unstorable_values(data, limit: int = 20) -> dict[str, list[str]]:
+    """Strings and numbers anywhere in parsed JSON that no backend can store, by field path:
+    NUL characters, lone surrogates, and numbers too large for a double (1e999).
+
+    Checked once for a whole request body or import row, before any field reaches a query."""
+    # Fast screen in C for the common, clean case; the walk below only runs to name the culprits.
+    try:
+        encoded = json.dumps(data, allow_nan=False, ensure_ascii=False)
+        if "\\u0000" not in encoded:
+            encoded.encode("utf-8")
+            return {}
+    except (ValueError, TypeError, UnicodeEncodeError, RecursionError):
+        pass
+    errors: dict[str, list[str]] = {}
+    stack = [("", data)]
+    while stack and len(errors) < limit:
+        path, value = stack.pop()
+        problem = None
+        if isinstance(value, str):
+            problem = text_problem(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            problem = "Must be a finite number."
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str) and text_problem(key):
+                    errors.setdefault(path or "body", []).append(f"Key: {text_problem(key)}")
+                    continue
+                stack.append((name, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}" if path else str(i), item) for i, item in enumerate(value))
+        if problem:
+            errors.setdefault(path or "body", []).append(problem)
+    return errors
 
 
 def format_datetime(value: datetime | None) -> str | None:
@@ -69,9 +117,10 @@ class Text(fields.String):
         return text
 
     def _validate(self, value):
-        # Blank text that became None is already settled; length and format rules are for text.
-        if value is not None:
-            super()._validate(value)
+        # Blank text that became None is "cleared": length and other validators do not apply.
+        if value is None:
+            return
+        super()._validate(value)
 
 
 class UtcDateTime(fields.Field):

@@ -13,7 +13,23 @@ from sqlalchemy import create_engine, event, text
 from crm import create_app
 from crm.extensions import db
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _per_worker(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (created if missing)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base, name = url.rsplit("/", 1)
+    own = f"{name}_{worker}"
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{own}"'))
+    admin.dispose()
+    return f"{base}/{own}"
+
+
+PG_URL = _per_worker(os.environ.get("TEST_DATABASE_URL"))
 BASE_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret",
@@ -60,6 +76,29 @@ def database_url(template_db, tmp_path):
     path = tmp_path / "crm.sqlite3"
     shutil.copy(template_db, path)
     return f"sqlite:///{path}"
+
+
+PG_ADMIN_URL = os.environ.get("CRM_TEST_PG_ADMIN_URL")
+
+
+@pytest.fixture
+def scratch_pg_url():
+    """An empty PostgreSQL database of its own, dropped afterwards (needs CRM_TEST_PG_ADMIN_URL)."""
+    import uuid
+
+    if not PG_ADMIN_URL:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CRM_TEST_PG_ADMIN_URL must be set in CI")
+        pytest.skip("PostgreSQL not configured: set CRM_TEST_PG_ADMIN_URL to a server's admin URL")
+    name = f"followup_scratch_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture

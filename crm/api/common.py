@@ -10,6 +10,7 @@ from flask import Response, current_app, request, url_for
 from marshmallow import Schema, ValidationError
 
 from crm.api.errors import ApiError, flatten_errors
+from crm.fields import unstorable_values
 from crm.schemas import related
 
 JSON_TYPES = ("application/json",)
@@ -44,6 +45,9 @@ def read_body(*, optional: bool = False) -> dict:
     data = _loads(raw)
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    unstorable = unstorable_values(data)
+    if unstorable:
+        raise ApiError(400, "validation_error", "The request has invalid fields.", unstorable)
     return data
 
 
@@ -71,6 +75,9 @@ def load_query() -> dict:
     repeated = {k: ["Given more than once."] for k in args if len(args.getlist(k)) > 1}
     if repeated:
         raise ApiError(400, "validation_error", "The request has invalid query parameters.", repeated)
+    unstorable = unstorable_values(args.to_dict())
+    if unstorable:
+        raise ApiError(400, "validation_error", "The request has invalid query parameters.", unstorable)
     try:
         return schema.load(args.to_dict())
     except ValidationError as err:

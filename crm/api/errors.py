@@ -100,9 +100,11 @@ def register_error_handlers(app: Flask) -> None:
     def on_not_found(err: NotFound):
         if is_api_request():
             return error_response(404, "not_found", err.message)
-        from flask import abort
+        from werkzeug.exceptions import NotFound as HTTPNotFound
 
-        abort(404)
+        from crm.web.errors import http_error_page
+
+        return http_error_page(HTTPNotFound())
 
     @app.errorhandler(PreconditionFailed)
     def on_precondition(err: PreconditionFailed):

@@ -84,6 +84,51 @@ def create_user(
     return user
 
 
+def setup_first_admin(*, workspace_name: str, email: str, name: str, password: str) -> User:
+    """A fresh install's workspace and first admin, both or neither."""
+    if user_count() > 0:
+        raise ValidationFailed.field("email", "This install is already set up; sign in instead.")
+    if not password:
+        raise ValidationFailed.field("password", "At least 8 characters.")
+    try:
+        workspace = create_workspace(workspace_name)
+    except ValidationFailed as exc:
+        raise ValidationFailed({"workspace": exc.details["name"]}) from None
+    try:
+        return create_user(workspace, email=email, name=name, password=password, role="admin")
+    except ValidationFailed:
+        db.session.delete(workspace)
+        db.session.commit()
+        raise
+
+
+def workspace_users(workspace_id: str, *, include_inactive: bool = False) -> list[User]:
+    stmt = select(User).where(User.workspace_id == workspace_id)
+    if not include_inactive:
+        stmt = stmt.where(User.is_active.is_(True))
+    return list(db.session.execute(stmt.order_by(User.name, User.id)).unique().scalars())
+
+
+def get_workspace_user(workspace_id: str, user_id: str) -> User:
+    user = db.session.execute(
+        select(User).where(User.id == user_id, User.workspace_id == workspace_id)
+    ).unique().scalar_one_or_none()
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def set_user_active(admin: User, user: User, active: bool) -> User:
+    """Admins remove users by deactivating them: their tasks and history stay, sign-in and keys stop."""
+    if not admin.is_admin or admin.workspace_id != user.workspace_id:
+        raise NotFound("No such user.")
+    if user.id == admin.id and not active:
+        raise ValidationFailed.field("user", "You cannot remove yourself.")
+    user.is_active = active
+    db.session.commit()
+    return user
+
+
 def find_user_by_email(email: str) -> User | None:
     return db.session.execute(select(User).where(User.email == (email or "").strip().lower())).scalar_one_or_none()
 

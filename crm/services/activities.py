@@ -58,6 +58,32 @@ def _apply(activity: Activity, data: dict) -> None:
     activity.search_text = search_text(activity.subject, activity.body)
 
 
+def build_activity(
+    workspace_id: str, user: User | None, data: dict, *, activity_id: str | None = None,
+) -> Activity:
+    """A new activity with every create rule applied, not yet added to the session.
+
+    `log_activity` saves one; the importer (crm/services/transfer.py) saves many per commit.
+    """
+    activity = Activity(
+        workspace_id=workspace_id,
+        created_by=user.id if user else None,
+        owner_id=user.id if user else None,
+        status="completed",
+        source="manual",
+        meta={},
+        attendee_links=[],
+    )
+    if activity_id:
+        activity.id = activity_id
+    _apply(activity, data)
+    activity.created_at = backfill_created_at(data.get("created_at"))
+    activity.updated_at = max(activity.created_at, utcnow())
+    if activity.occurred_at is None:
+        activity.occurred_at = utcnow()
+    return activity
+
+
 def log_activity(workspace_id: str, user: User, data: dict) -> tuple[Activity, bool]:
     """Create an activity, or return the existing one with the same (source, external_id).
 
@@ -69,20 +95,7 @@ def log_activity(workspace_id: str, user: User, data: dict) -> tuple[Activity, b
         existing = find_by_external_id(workspace_id, source, external_id)
         if existing is not None:
             return existing, False
-    activity = Activity(
-        workspace_id=workspace_id,
-        created_by=user.id,
-        owner_id=user.id,
-        status="completed",
-        source="manual",
-        meta={},
-        attendee_links=[],
-    )
-    _apply(activity, data)
-    activity.created_at = backfill_created_at(data.get("created_at"))
-    activity.updated_at = max(activity.created_at, utcnow())
-    if activity.occurred_at is None:
-        activity.occurred_at = utcnow()
+    activity = build_activity(workspace_id, user, data)
     db.session.add(activity)
     try:
         db.session.commit()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 from sqlalchemy import and_, select
 
 from crm.extensions import db
@@ -19,32 +22,56 @@ MAX_CANDIDATES = 10
 # A name to resolve, and the id it resolves to: a request gives one or the other, never both.
 NAME_FIELDS = {"contact_name": "contact_id", "company_name": "company_id"}
 
+# Inside `remembering_links()`: the (workspace, model, id) triples already found to exist.
+_known_links: contextvars.ContextVar[set | None] = contextvars.ContextVar("known_links", default=None)
+
+
+@contextlib.contextmanager
+def remembering_links(known: set | None = None):
+    """Look each linked id up once for the whole block (a bulk import links the same contacts
+    on thousands of rows). Only existence is remembered, never absence, so records created
+    inside the block are found too."""
+    token = _known_links.set(set() if known is None else known)
+    try:
+        yield
+    finally:
+        _known_links.reset(token)
+
 
 def check_links(workspace_id: str, data: dict, fields=tuple(LINK_MODELS)) -> dict[str, list[str]]:
     """Errors for every linked id in `data` that does not exist in the workspace."""
     errors: dict[str, list[str]] = {}
+    known = _known_links.get()
     for field in fields:
         value = data.get(field)
         if value is None:
             continue
         model, kind = LINK_MODELS[field]
+        if known is not None and (workspace_id, model, value) in known:
+            continue
         found = db.session.execute(
             select(model.id).where(model.id == value, model.workspace_id == workspace_id)
         ).first()
         if found is None:
             errors[field] = [f"No {kind} with id {value!r} in this workspace."]
+        elif known is not None:
+            known.add((workspace_id, model, value))
     return errors
 
 
 def check_contact_ids(workspace_id: str, ids: list[str], field: str = "attendees") -> dict[str, list[str]]:
     if not ids:
         return {}
+    known = _known_links.get()
+    unknown = {i for i in ids if known is None or (workspace_id, Contact, i) not in known}
     found = set(
         db.session.execute(
-            select(Contact.id).where(Contact.workspace_id == workspace_id, Contact.id.in_(set(ids)))
+            select(Contact.id).where(Contact.workspace_id == workspace_id, Contact.id.in_(unknown))
         ).scalars()
-    )
-    missing = [i for i in ids if i not in found]
+    ) if unknown else set()
+    if known is not None:
+        known.update((workspace_id, Contact, i) for i in found)
+    missing = [i for i in ids if i in unknown and i not in found]
     if missing:
         return {field: [f"No contact with id {i!r} in this workspace." for i in missing[:10]]}
     return {}

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from crm.extensions import db
+from crm.fields import text_problem
 from crm.models import Activity, ActivityAttendee, Company, Contact, Deal, Task, User, utcnow
 from crm.services.errors import NotFound, PreconditionFailed, ValidationFailed
 from crm.services.links import check_links
@@ -21,6 +22,8 @@ BACKFILL_FUTURE = timedelta(hours=24)
 
 def get_record(model, workspace_id: str, record_id: str, *, for_update: bool = False):
     """The record with that id in the workspace, or NotFound (also for other workspaces' ids)."""
+    if text_problem(record_id):  # a NUL in the path: no such id, and PostgreSQL must not see it
+        raise NotFound(f"No {model.__name__.lower()} with id {record_id!r}.")
     stmt = select(model).where(model.id == record_id, model.workspace_id == workspace_id)
     if for_update:
         stmt = stmt.with_for_update(of=model)
@@ -93,10 +96,22 @@ COMPANY_SORTS = {
 }
 
 
-def create_company(workspace_id: str, data: dict) -> Company:
-    company = Company(workspace_id=workspace_id, meta={})
+def _fill_company(company: Company, data: dict) -> Company:
     apply_fields(company, data, COMPANY_FIELDS)
     company.name_norm = normalize(company.name)
+    return company
+
+
+def build_company(workspace_id: str, data: dict, *, record_id: str | None = None) -> Company:
+    """A new company, not yet added to the session (the importer saves many per commit)."""
+    company = Company(workspace_id=workspace_id, meta={})
+    if record_id:
+        company.id = record_id
+    return _fill_company(company, data)
+
+
+def create_company(workspace_id: str, data: dict) -> Company:
+    company = build_company(workspace_id, data)
     db.session.add(company)
     db.session.commit()
     return company
@@ -104,8 +119,7 @@ def create_company(workspace_id: str, data: dict) -> Company:
 
 def update_company(company: Company, data: dict, if_match: str | None = None) -> Company:
     check_etag(company, if_match)
-    apply_fields(company, data, COMPANY_FIELDS)
-    company.name_norm = normalize(company.name)
+    _fill_company(company, data)
     db.session.commit()
     return company
 
@@ -142,14 +156,27 @@ def contact_display_name(first: str | None, last: str | None) -> str | None:
     return " ".join(p for p in (first, last) if p) or None
 
 
-def _save_contact(contact: Contact, data: dict) -> Contact:
+def _fill_contact(contact: Contact, data: dict) -> Contact:
     require_links(contact.workspace_id, data, ("company_id",))
     apply_fields(contact, data, CONTACT_FIELDS)
     contact.name = contact_display_name(contact.first_name, contact.last_name)
     contact.name_norm = normalize(contact.name)
+    return contact
+
+
+def _save_contact(contact: Contact, data: dict) -> Contact:
+    _fill_contact(contact, data)
     db.session.add(contact)
     db.session.commit()
     return contact
+
+
+def build_contact(workspace_id: str, data: dict, *, record_id: str | None = None) -> Contact:
+    """A new contact, not yet added to the session (the importer saves many per commit)."""
+    contact = Contact(workspace_id=workspace_id, meta={})
+    if record_id:
+        contact.id = record_id
+    return _fill_contact(contact, data)
 
 
 def create_contact(workspace_id: str, data: dict) -> Contact:
@@ -195,13 +222,26 @@ DEAL_SORTS = {
 }
 
 
-def _save_deal(deal: Deal, data: dict) -> Deal:
+def _fill_deal(deal: Deal, data: dict) -> Deal:
     require_links(deal.workspace_id, data, ("company_id", "contact_id"))
     apply_fields(deal, data, DEAL_FIELDS)
     deal.name_norm = normalize(deal.name)
+    return deal
+
+
+def _save_deal(deal: Deal, data: dict) -> Deal:
+    _fill_deal(deal, data)
     db.session.add(deal)
     db.session.commit()
     return deal
+
+
+def build_deal(workspace_id: str, data: dict, *, record_id: str | None = None) -> Deal:
+    """A new deal, not yet added to the session (the importer saves many per commit)."""
+    deal = Deal(workspace_id=workspace_id, meta={})
+    if record_id:
+        deal.id = record_id
+    return _fill_deal(deal, data)
 
 
 def create_deal(workspace_id: str, data: dict) -> Deal:

@@ -81,20 +81,31 @@ def _apply_status(task: Task, data: dict) -> None:
         task.completed_at = None
 
 
-def create_task(workspace_id: str, user: User, data: dict) -> Task:
+def build_task(workspace_id: str, user: User | None, data: dict, *, task_id: str | None = None) -> Task:
+    """A new task with every create rule applied, not yet added to the session.
+
+    `create_task` saves one; the importer (crm/services/transfer.py) saves many per commit.
+    """
     task = Task(
         workspace_id=workspace_id,
-        created_by=user.id,
-        owner_id=user.id,
+        created_by=user.id if user else None,
+        owner_id=user.id if user else None,
         status="pending",
         type="todo",
         priority_rank=PRIORITIES.index("normal"),
         tags=[],
         meta={},
     )
+    if task_id:
+        task.id = task_id
     _apply(task, data)
     task.created_at = backfill_created_at(data.get("created_at"))
     task.updated_at = max(task.created_at, utcnow())
+    return task
+
+
+def create_task(workspace_id: str, user: User, data: dict) -> Task:
+    task = build_task(workspace_id, user, data)
     db.session.add(task)
     db.session.commit()
     return task
@@ -141,6 +152,12 @@ def delete_task(task: Task, if_match: str | None = None) -> None:
 def overdue_condition(now: datetime | None = None):
     now = now or utcnow()
     return and_(Task.due_at.is_not(None), Task.due_at < now, Task.status.in_(OPEN_TASK_STATUSES))
+
+
+def is_overdue(task: Task, now: datetime | None = None) -> bool:
+    """The same rule as overdue_condition, for a task already loaded."""
+    now = now or utcnow()
+    return task.due_at is not None and task.due_at < now and task.status in OPEN_TASK_STATUSES
 
 
 def tag_condition(tag: str):

@@ -2,16 +2,44 @@
 
 import logging
 
-from flask import Response
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Response, render_template
+from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("crm.web")
 
+MESSAGES = {
+    400: "The request could not be understood. If you were filling in a form, reload the page and try again.",
+    403: "You do not have permission to do that.",
+    404: "There is nothing here. It may have been deleted, or the link is wrong.",
+    405: "That action is not allowed here.",
+    413: "That is too much data to send at once.",
+    429: "Too many attempts. Wait a minute and try again.",
+}
+
+
+def _page(status: int, title: str, message: str) -> Response:
+    try:
+        body = render_template("errors/error.html", status=status, title=title, message=message)
+    except Exception:  # noqa: BLE001 - the error page must not fail in turn
+        log.exception("Error page failed to render")
+        body = f"<!doctype html><title>{status}</title><p>{message}</p>"
+    return Response(body, status=status, mimetype="text/html")
+
 
 def http_error_page(err: HTTPException) -> Response:
-    return err.get_response()
+    status = err.code or 500
+    if status < 400:  # routing redirects (trailing slash) are exceptions too
+        return err.get_response()
+    if status >= 500:
+        return _page(status, "Something went wrong", "Something went wrong on our side. It has been logged.")
+    response = _page(status, err.name, MESSAGES.get(status, err.description or err.name))
+    if status == 405 and getattr(err, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(err.valid_methods)
+    if status == 429:
+        response.headers["Retry-After"] = str(getattr(err, "retry_after", None) or 60)
+    return response
 
 
 def internal_error_page(err: Exception) -> Response:
     log.exception("Unhandled error", exc_info=err)
-    return InternalServerError().get_response()
+    return _page(500, "Something went wrong", "Something went wrong on our side. It has been logged.")

@@ -1,0 +1,240 @@
+"""The activity log: newest first, grouped by day, filters, logging and inline edit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import groupby
+
+from flask import abort, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from crm.models import ACTIVITY_TYPES, Contact
+from crm.schemas import ActivityInput, ActivityUpdate
+from crm.services import accounts, activities
+from crm.services.errors import AmbiguousReference, NotFound, ValidationFailed
+from crm.services.links import resolve_contact_name, resolve_names
+from crm.services.records import get_record
+from crm.web import bp
+from crm.web.forms import (
+    FormInvalid,
+    choice_fields,
+    contact_link,
+    datetime_fields,
+    run_service,
+    text_fields,
+)
+from crm.web.rendering import is_htmx, redirect_next, render
+from crm.web.tasks import LINK_FIELDS, page_size
+from crm.web.timezones import local_day_start_utc, parse_local_date, to_local
+
+LOG_TARGETS = ("#just-logged-list", "#record-timeline")
+
+
+def _workspace_id() -> str:
+    return current_user.workspace_id
+
+
+@dataclass
+class ActivityFilters:
+    type: str = ""
+    contact_id: str = ""
+    contact_query: str = ""
+    owner: str = "any"  # "any", "me", or a user id
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+    problem: str = ""
+
+    @classmethod
+    def from_args(cls, args: MultiDict) -> ActivityFilters:
+        kind = args.get("type", "")
+        filters = cls(
+            type=kind if kind in ACTIVITY_TYPES else "",
+            contact_id=(args.get("contact_id") or "").strip()[:64],
+            contact_query=(args.get("contact_query") or "").strip()[:200],
+            owner=(args.get("owner") or "any").strip()[:64],
+            date_from=parse_local_date(args.get("from")),
+            date_to=parse_local_date(args.get("to")),
+            q=(args.get("q") or "").strip()[:200],
+        )
+        filters.resolve_contact()
+        return filters
+
+    def resolve_contact(self) -> None:
+        """Typed text without a picked contact (no JavaScript): resolve the name like the API does."""
+        if self.contact_id and self.contact_query:
+            try:
+                contact = get_record(Contact, _workspace_id(), self.contact_id)
+            except NotFound:
+                contact = None
+            if contact is not None and contact.name == self.contact_query:
+                return
+            self.contact_id = ""
+        if self.contact_query and not self.contact_id:
+            try:
+                self.contact_id = resolve_contact_name(_workspace_id(), self.contact_query)
+            except ValidationFailed:
+                self.problem = f'No contact matches "{self.contact_query}".'
+            except AmbiguousReference as exc:
+                names = ", ".join(c["name"] for c in exc.candidates)
+                self.problem = f'"{self.contact_query}" matches several contacts: {names}.'
+        elif not self.contact_query:
+            self.contact_id = ""
+
+    def url_args(self) -> dict:
+        args = {
+            "type": self.type, "contact_id": self.contact_id, "contact_query": self.contact_query,
+            "owner": "" if self.owner == "any" else self.owner, "q": self.q,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+        }
+        return {k: v for k, v in args.items() if v}
+
+    def service_params(self, user) -> dict:
+        params: dict = {}
+        if self.type:
+            params["type"] = [self.type]
+        if self.contact_id:
+            params["contact_id"] = self.contact_id
+        if self.owner == "me":
+            params["owner_id"] = user.id
+        elif self.owner != "any":
+            params["owner_id"] = self.owner
+        if self.date_from:
+            params["after"] = local_day_start_utc(self.date_from) - timedelta(seconds=1)
+        if self.date_to:
+            params["before"] = local_day_start_utc(self.date_to + timedelta(days=1))
+        if self.q:
+            params["q"] = self.q
+        if self.problem:
+            params["contact_id"] = "cont_none"  # an unresolvable contact filter shows nothing
+        return params
+
+
+def group_by_day(items) -> list[tuple[date, list]]:
+    """Entries under the day they happened, in the user's time zone."""
+    return [(day, list(group)) for day, group in groupby(items, key=lambda a: to_local(a.occurred_at).date())]
+
+
+def log_form_context(target: str = "#just-logged-list", links: dict | None = None, next_url: str = "") -> dict:
+    return {"target": target, "links": links or {}, "next": next_url}
+
+
+@bp.get("/activities")
+def activity_list():
+    filters = ActivityFilters.from_args(request.args)
+    params = filters.service_params(current_user)
+    params["limit"] = page_size()
+    cursor = request.args.get("cursor")
+    if cursor:
+        params["cursor"] = cursor[:2000]
+    try:
+        page = activities.list_activities(_workspace_id(), params)
+    except ValidationFailed:
+        abort(400)
+    more_url = None
+    if page.next_cursor:
+        last_day = to_local(page.items[-1].occurred_at).date().isoformat()
+        more_url = url_for("web.activity_list", **filters.url_args(), cursor=page.next_cursor, day=last_day)
+    context = {
+        "page": page, "days": group_by_day(page.items), "filters": filters, "more_url": more_url,
+        "continued_day": parse_local_date(request.args.get("day")) if cursor else None,
+    }
+    if is_htmx():
+        return render("activities/_more.html" if cursor else "activities/_results.html", **context)
+    return render("activities/index.html", users=accounts.workspace_users(_workspace_id()),
+                  types=ACTIVITY_TYPES, log_form=log_form_context(), errors={}, form={}, **context)
+
+
+def _activity_form_data(form: MultiDict) -> dict:
+    data = {
+        **text_fields(form, ("subject", "body")),
+        **choice_fields(form, ("type",)),
+        **datetime_fields(form, ("occurred_at",)),
+    }
+    if "contact_query" in form:
+        data.update(contact_link(form, _workspace_id()))
+    return data
+
+
+def _resolving_contact_name(data: dict, action):
+    """Activities take a contact id only; a typed contact name is resolved by the tasks' rule first."""
+    name = data.pop("contact_name", None)
+
+    def run(loaded: dict):
+        if name is not None:
+            loaded = {**loaded, **resolve_names(_workspace_id(), {"contact_name": name})}
+        return action(loaded)
+
+    return run
+
+
+@bp.get("/activities/new")
+def new_activity():
+    return render("activities/new.html", types=ACTIVITY_TYPES, log_form=log_form_context(), errors={}, form={})
+
+
+@bp.post("/activities")
+def log_activity():
+    form = request.form
+    data = _activity_form_data(form)
+    links = {name: form[name] for name in LINK_FIELDS if form.get(name)}
+    data.update({k: v for k, v in links.items() if k != "contact_id" or "contact_query" not in form})
+    target = form.get("target") if form.get("target") in LOG_TARGETS else "#just-logged-list"
+    log_form = log_form_context(target, links, form.get("next", ""))
+    try:
+        activity, _created = run_service(ActivityInput(), data, _resolving_contact_name(
+            data, lambda d: activities.log_activity(_workspace_id(), current_user, d)))
+    except FormInvalid as exc:
+        if is_htmx():
+            return render("activities/_log_form.html", status=422, log_form=log_form, errors=exc.errors,
+                          form=form, types=ACTIVITY_TYPES,
+                          headers={"HX-Retarget": "#log-activity", "HX-Reswap": "outerHTML"})
+        return render("activities/new.html", status=422, types=ACTIVITY_TYPES, log_form=log_form,
+                      errors=exc.errors, form=form)
+    if is_htmx():
+        return render("activities/_logged.html", activity=activity, log_form=log_form, errors={}, form={},
+                      types=ACTIVITY_TYPES)
+    return redirect_next(url_for("web.activity_list"))
+
+
+@bp.get("/activities/<activity_id>/entry")
+def activity_entry(activity_id: str):
+    activity = activities.get_activity(_workspace_id(), activity_id)
+    if not is_htmx():
+        return redirect_next(url_for("web.activity_list"))
+    return render("activities/_entry.html", activity=activity)
+
+
+@bp.route("/activities/<activity_id>/edit", methods=["GET", "POST"])
+def edit_activity(activity_id: str):
+    activity = activities.get_activity(_workspace_id(), activity_id, for_update=request.method == "POST")
+    errors: dict = {}
+    form = request.form if request.method == "POST" else {}
+    if request.method == "POST":
+        try:
+            data = _activity_form_data(request.form)
+            run_service(ActivityUpdate(), data, _resolving_contact_name(
+                data, lambda d: activities.update_activity(activity, d)), partial=True)
+        except FormInvalid as exc:
+            errors = exc.errors
+        else:
+            if is_htmx():
+                return render("activities/_entry.html", activity=activity)
+            return redirect_next(url_for("web.activity_list"))
+    status = 422 if errors else 200
+    template = "activities/_entry_form.html" if is_htmx() else "activities/edit.html"
+    return render(template, status=status, activity=activity, form=form, errors=errors, types=ACTIVITY_TYPES)
+
+
+@bp.route("/activities/<activity_id>/delete", methods=["GET", "POST"])
+def delete_activity(activity_id: str):
+    activity = activities.get_activity(_workspace_id(), activity_id, for_update=request.method == "POST")
+    if request.method == "GET":
+        return render("activities/confirm_delete.html", activity=activity)
+    activities.delete_activity(activity)
+    if is_htmx():
+        return render("tasks/_deleted.html")
+    return redirect_next(url_for("web.activity_list"))

@@ -1,0 +1,85 @@
+"""Page-or-fragment responses, safe redirects, and the helpers templates use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, redirect, render_template, request
+from flask_login import current_user
+
+from crm.services.tasks import is_overdue
+from crm.web.markdown import render_markdown
+from crm.web.timezones import datetime_local_value, local_today, to_local
+
+
+def is_htmx() -> bool:
+    """An htmx fragment request (a history restore wants the whole page)."""
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
+
+
+def render(template: str, status: int = 200, headers: dict | None = None, **context) -> Response:
+    response = Response(render_template(template, **context), status=status, mimetype="text/html")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def safe_next(default: str) -> str:
+    """The `next` form/query value if it is a path on this site, else `default`."""
+    target = request.values.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc \
+            and "\\" not in target:
+        return target
+    return default
+
+
+def redirect_next(default: str) -> Response:
+    return redirect(safe_next(default), code=303)
+
+
+def current_path() -> str:
+    """The page the user is on: for an htmx request, the page that made it."""
+    if is_htmx() and request.headers.get("HX-Current-URL"):
+        parts = urlsplit(request.headers["HX-Current-URL"])
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return request.full_path.rstrip("?")
+
+
+def format_local(value: datetime | None, style: str = "datetime") -> str:
+    local = to_local(value)
+    if local is None:
+        return ""
+    if style == "date":
+        return local.strftime("%a %-d %b %Y")
+    if style == "time":
+        return local.strftime("%H:%M")
+    if style == "short":
+        today = local_today()
+        if local.date() == today:
+            return "Today " + local.strftime("%H:%M")
+        if local.year == today.year:
+            return local.strftime("%a %-d %b, %H:%M")
+        return local.strftime("%-d %b %Y, %H:%M")
+    return local.strftime("%a %-d %b %Y, %H:%M")
+
+
+def label(value: str | None) -> str:
+    """An enum value for people: "follow_up" -> "Follow up"."""
+    return (value or "").replace("_", " ").capitalize()
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(format_local, "local")
+    app.add_template_filter(datetime_local_value, "input_datetime")
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(label, "label")
+    app.add_template_global(is_overdue, "is_overdue")
+    app.add_template_global(current_path, "current_path")
+    app.add_template_global(safe_next, "safe_next")
+
+    @app.context_processor
+    def signed_in_user():
+        return {"me": current_user if current_user.is_authenticated else None}

@@ -1,0 +1,276 @@
+"""Task pages: the list with quick views and filters, inline edit, complete/reopen, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask import abort, current_app, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from crm.models import OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, TASK_TYPES, utcnow
+from crm.schemas import TaskInput, TaskUpdate
+from crm.services import accounts, tasks
+from crm.services.errors import ValidationFailed
+from crm.web import bp
+from crm.web.forms import (
+    FormInvalid,
+    choice_fields,
+    contact_link,
+    datetime_fields,
+    run_service,
+    text_fields,
+)
+from crm.web.rendering import is_htmx, redirect_next, render
+from crm.web.timezones import local_day_start_utc, local_today, parse_local_date
+
+QUICK_VIEWS = {
+    "my": "My open tasks",
+    "today": "Today",
+    "overdue": "Overdue",
+    "upcoming": "Upcoming",
+    "done": "Done",
+    "all": "All",
+}
+QUICK_ADD_TARGETS = ("#task-list", "#record-tasks")
+LINK_FIELDS = ("contact_id", "company_id", "deal_id")
+ONE_SECOND = timedelta(seconds=1)
+
+
+def page_size() -> int:
+    return int(current_app.config.get("CRM_UI_PAGE_SIZE", 50))
+
+
+def _choices(values: list[str], allowed: tuple[str, ...]) -> list[str]:
+    return [v for v in dict.fromkeys(values) if v in allowed]
+
+
+@dataclass
+class TaskFilters:
+    """What the task list shows, as it appears in the URL (so a view can be bookmarked)."""
+
+    view: str = "my"
+    owner: str = "me"  # "me", "any", or a user id
+    status: list[str] = field(default_factory=list)
+    priority: list[str] = field(default_factory=list)
+    due_from: date | None = None
+    due_to: date | None = None
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args: MultiDict) -> TaskFilters:
+        view = args.get("view", "my")
+        return cls(
+            view=view if view in QUICK_VIEWS else "my",
+            owner=(args.get("owner") or "me").strip()[:64],
+            status=_choices(args.getlist("status"), TASK_STATUSES),
+            priority=_choices(args.getlist("priority"), PRIORITIES),
+            due_from=parse_local_date(args.get("due_from")),
+            due_to=parse_local_date(args.get("due_to")),
+            q=(args.get("q") or "").strip()[:200],
+        )
+
+    def url_args(self) -> dict:
+        args: dict = {"view": self.view}
+        if self.owner != "me":
+            args["owner"] = self.owner
+        if self.status:
+            args["status"] = self.status
+        if self.priority:
+            args["priority"] = self.priority
+        if self.due_from:
+            args["due_from"] = self.due_from.isoformat()
+        if self.due_to:
+            args["due_to"] = self.due_to.isoformat()
+        if self.q:
+            args["q"] = self.q
+        return args
+
+    def url_for_view(self, view: str) -> str:
+        return url_for("web.task_list", **{**self.url_args(), "view": view})
+
+    def service_params(self, user) -> dict:
+        params: dict = {"sort": "due_at"}
+        today = local_today()
+        due_after = due_before = None
+        if self.view in ("my", "today", "upcoming"):
+            params["status"] = list(OPEN_TASK_STATUSES)
+        if self.view == "today":
+            due_after = local_day_start_utc(today) - ONE_SECOND
+            due_before = local_day_start_utc(today + timedelta(days=1))
+        elif self.view == "upcoming":
+            due_after = utcnow()
+            due_before = local_day_start_utc(today + timedelta(days=8))
+        elif self.view == "overdue":
+            params["overdue"] = True
+        elif self.view == "done":
+            params["status"] = ["completed"]
+            params["sort"] = "-updated_at"
+        elif self.view == "all":
+            params["sort"] = "-created_at"
+        if self.status:
+            params["status"] = self.status
+        if self.priority:
+            params["priority"] = self.priority
+        if self.owner == "me":
+            params["owner_id"] = user.id
+        elif self.owner != "any":
+            params["owner_id"] = self.owner
+        if self.due_from:
+            start = local_day_start_utc(self.due_from) - ONE_SECOND
+            due_after = max(due_after, start) if due_after else start
+        if self.due_to:
+            end = local_day_start_utc(self.due_to + timedelta(days=1))
+            due_before = min(due_before, end) if due_before else end
+        if due_after is not None:
+            params["due_after"] = due_after
+        if due_before is not None:
+            params["due_before"] = due_before
+        if self.q:
+            params["q"] = self.q
+        return params
+
+
+def _workspace_id() -> str:
+    return current_user.workspace_id
+
+
+def _users():
+    return accounts.workspace_users(_workspace_id())
+
+
+def _list_context(filters: TaskFilters) -> dict:
+    params = filters.service_params(current_user)
+    params["limit"] = page_size()
+    cursor = request.args.get("cursor")
+    if cursor:
+        params["cursor"] = cursor[:2000]
+    try:
+        page = tasks.list_tasks(_workspace_id(), params)
+    except ValidationFailed:
+        abort(400)
+    more_url = None
+    if page.next_cursor:
+        more_url = url_for("web.task_list", **filters.url_args(), cursor=page.next_cursor)
+    return {"page": page, "filters": filters, "more_url": more_url, "is_more": bool(cursor)}
+
+
+def quick_add_context(target: str = "#task-list", links: dict | None = None, next_url: str = "") -> dict:
+    return {"target": target, "links": links or {}, "next": next_url}
+
+
+@bp.get("/")
+@bp.get("/tasks")
+def task_list():
+    filters = TaskFilters.from_args(request.args)
+    context = _list_context(filters)
+    if is_htmx():
+        template = "tasks/_more.html" if context["is_more"] else "tasks/_results.html"
+        return render(template, **context)
+    return render("tasks/index.html", users=_users(), views=QUICK_VIEWS,
+                  quick_add=quick_add_context(), **context)
+
+
+def _task_form_data(form: MultiDict) -> dict:
+    data = {
+        **text_fields(form, ("title", "description")),
+        **choice_fields(form, ("type", "status", "priority", "owner_id"), nullable=("owner_id",)),
+        **datetime_fields(form, ("due_at",), nullable=("due_at",)),
+    }
+    if "contact_query" in form:
+        data.update(contact_link(form, _workspace_id()))
+    return data
+
+
+@bp.get("/tasks/new")
+def new_task():
+    return render("tasks/new.html", form={}, errors={}, users=_users(), types=TASK_TYPES)
+
+
+@bp.post("/tasks")
+def create_task():
+    form = request.form
+    data = _task_form_data(form)
+    links = {name: form[name] for name in LINK_FIELDS if form.get(name)}
+    # Pre-linked quick adds carry hidden ids; a picker on the form decides the contact itself.
+    data.update({k: v for k, v in links.items() if k != "contact_id" or "contact_query" not in form})
+    target = form.get("target") if form.get("target") in QUICK_ADD_TARGETS else "#task-list"
+    quick_add = quick_add_context(target, links, form.get("next", ""))
+    try:
+        task = run_service(TaskInput(), data, lambda d: tasks.create_task(_workspace_id(), current_user, d))
+    except FormInvalid as exc:
+        if is_htmx():
+            return render("tasks/_quick_add.html", status=422, quick_add=quick_add, errors=exc.errors,
+                          form=form, headers={"HX-Retarget": "#quick-add", "HX-Reswap": "outerHTML"})
+        return render("tasks/new.html", status=422, form=form, errors=exc.errors, users=_users(),
+                      types=TASK_TYPES)
+    if is_htmx():
+        return render("tasks/_created.html", task=task, quick_add=quick_add, errors={}, form={})
+    return redirect_next(url_for("web.task_list"))
+
+
+@bp.get("/tasks/<task_id>")
+def task_detail(task_id: str):
+    task = tasks.get_task(_workspace_id(), task_id)
+    return render("tasks/detail.html", task=task)
+
+
+@bp.get("/tasks/<task_id>/row")
+def task_row(task_id: str):
+    task = tasks.get_task(_workspace_id(), task_id)
+    if not is_htmx():
+        return redirect_next(url_for("web.task_detail", task_id=task.id))
+    return render("tasks/_row.html", task=task)
+
+
+@bp.route("/tasks/<task_id>/edit", methods=["GET", "POST"])
+def edit_task(task_id: str):
+    task = tasks.get_task(_workspace_id(), task_id, for_update=request.method == "POST")
+    errors: dict = {}
+    form = request.form if request.method == "POST" else {}
+    if request.method == "POST":
+        data = _task_form_data(request.form)
+        try:
+            run_service(TaskUpdate(), data, lambda d: tasks.update_task(task, d), partial=True)
+        except FormInvalid as exc:
+            errors = exc.errors
+        else:
+            if is_htmx():
+                return render("tasks/_row.html", task=task)
+            return redirect_next(url_for("web.task_detail", task_id=task.id))
+    status = 422 if errors else 200
+    if is_htmx():
+        return render("tasks/_row_form.html", status=status, task=task, form=form, errors=errors,
+                      users=_users())
+    return render("tasks/edit.html", status=status, task=task, form=form, errors=errors, users=_users(),
+                  types=TASK_TYPES)
+
+
+def _row_or_redirect(task):
+    if is_htmx():
+        return render("tasks/_row.html", task=task)
+    return redirect_next(url_for("web.task_list"))
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete_task(task_id: str):
+    task = tasks.get_task(_workspace_id(), task_id, for_update=True)
+    return _row_or_redirect(tasks.complete_task(task))
+
+
+@bp.post("/tasks/<task_id>/reopen")
+def reopen_task(task_id: str):
+    task = tasks.get_task(_workspace_id(), task_id, for_update=True)
+    return _row_or_redirect(tasks.reopen_task(task))
+
+
+@bp.route("/tasks/<task_id>/delete", methods=["GET", "POST"])
+def delete_task(task_id: str):
+    task = tasks.get_task(_workspace_id(), task_id, for_update=request.method == "POST")
+    if request.method == "GET":
+        return render("tasks/confirm_delete.html", task=task)
+    tasks.delete_task(task)
+    if is_htmx():
+        return render("tasks/_deleted.html")
+    return redirect_next(url_for("web.task_list"))
