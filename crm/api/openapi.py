@@ -649,7 +649,7 @@ _INFO = """The JSON API of Followup.
 `{"error": {"code", "message", "details"?}}`.
 
 **Input.** Unknown body fields, read-only fields and unknown query parameters are errors. Strings
-are trimmed. Datetimes: """ + DATETIME_FORMS + """ Linked ids must exist in your workspace, else
+are trimmed; NUL characters and lone surrogates are refused anywhere. Datetimes: """ + DATETIME_FORMS + """ Linked ids must exist in your workspace, else
 400 `validation_error` on that field. PATCH changes only the fields given; `null` clears.
 
 **Lists.** `limit` 1–200 (default 50); keyset pagination with the opaque `next_cursor`. Enum
