@@ -17,9 +17,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    case,
+    literal_column,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import Grouping
 from ulid import ULID
 
 from crm.extensions import db
@@ -207,9 +212,10 @@ class Task(Versioned, db.Model):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     priority_rank: Mapped[int] = mapped_column(SmallInteger, default=1)
     due_at: Mapped[datetime | None] = mapped_column(DateTime)
-    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
-    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"), index=True)
-    deal_id: Mapped[str | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"), index=True)
+    # Indexed below, together with the default sort (they also serve ON DELETE SET NULL).
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
+    deal_id: Mapped[str | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"))
     owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reminder: Mapped[dict | None] = mapped_column(JSONType)
     tags: Mapped[list] = mapped_column(JSONType, default=list)
@@ -228,8 +234,20 @@ class Task(Versioned, db.Model):
         Index("ix_tasks_ws_created", "workspace_id", "created_at", "id"),
         Index("ix_tasks_ws_updated", "workspace_id", "updated_at", "id"),
         Index("ix_tasks_ws_due", "workspace_id", "due_at", "id"),
-        Index("ix_tasks_ws_owner_status_due", "workspace_id", "owner_id", "status", "due_at"),
+        # "My open tasks by due date": the index yields the owner's tasks in due order and holds
+        # their status, so closed ones are skipped without reading their rows.
+        Index("ix_tasks_ws_owner_due_status", "workspace_id", "owner_id", "due_at", "id", "status"),
+        # PostgreSQL checks a non-leading column only on the row, so there open tasks get their own.
+        Index("ix_tasks_ws_owner_open_due", "workspace_id", "owner_id", "due_at", "id",
+              postgresql_where=text("status IN ('pending', 'in_progress')")).ddl_if(dialect="postgresql"),
         Index("ix_tasks_ws_status_due", "workspace_id", "status", "due_at"),
+        # A record's tasks, newest first, without a sort.
+        Index("ix_tasks_contact_created", "contact_id", "workspace_id", "created_at", "id"),
+        Index("ix_tasks_company_created", "company_id", "workspace_id", "created_at", "id"),
+        Index("ix_tasks_deal_created", "deal_id", "workspace_id", "created_at", "id"),
+        # `q` is a substring search: trigrams on PostgreSQL; SQLite scans in sort order.
+        Index("ix_tasks_search_trgm", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     @property
@@ -239,6 +257,23 @@ class Task(Versioned, db.Model):
     @priority.setter
     def priority(self, value: str) -> None:
         self.priority_rank = PRIORITIES.index(value)
+
+
+def task_timeline_at():
+    """Where a task sits on the activity feed: completed_at once completed, else created_at.
+
+    'completed' is written as a literal, not a parameter, so that the expression index below
+    matches the feed's ORDER BY on both SQLite and PostgreSQL.
+    """
+    return case(
+        (and_(Task.status == literal_column("'completed'"), Task.completed_at.is_not(None)), Task.completed_at),
+        else_=Task.created_at,
+    )
+
+
+# The feed pages through tasks in timeline order.
+# (PostgreSQL wants an indexed expression in parentheses.)
+Index("ix_tasks_ws_timeline", Task.workspace_id, Grouping(task_timeline_at()), Task.id)
 
 
 class ActivityAttendee(db.Model):
@@ -293,6 +328,8 @@ class Activity(Versioned, db.Model):
         Index("ix_activities_ws_occurred", "workspace_id", "occurred_at", "id"),
         Index("ix_activities_ws_created", "workspace_id", "created_at", "id"),
         Index("ix_activities_ws_owner_occurred", "workspace_id", "owner_id", "occurred_at"),
+        Index("ix_activities_search_trgm", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     @property

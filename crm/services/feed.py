@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import DateTime, String, and_, func, literal, select, tuple_
 
 from crm.extensions import db
-from crm.models import Activity, Task
+from crm.models import Activity, Task, task_timeline_at
 from crm.services.activities import involves_contact
 from crm.services.errors import ValidationFailed
-from crm.services.pagination import decode_cursor, encode_cursor
+from crm.services.pagination import decode_cursor, encode_cursor, linked_one_level
 
 FEED_SORT = "-at"
 
@@ -32,15 +32,13 @@ class FeedPage:
 
 
 def task_at():
-    """A task's place on the timeline: completed_at if completed, else created_at."""
-    return case(
-        (and_(Task.status == "completed", Task.completed_at.is_not(None)), Task.completed_at),
-        else_=Task.created_at,
-    )
+    """A task's place on the timeline: completed_at if completed, else created_at (indexed)."""
+    return task_timeline_at()
 
 
 def _before(at_col, id_col, at: datetime, last_id: str):
-    return or_(at_col < at, and_(at_col == at, id_col < last_id))
+    # `at <= v` gives the index a range to start from; the row value settles ties by id.
+    return and_(at_col <= at, tuple_(at_col, id_col) < tuple_(literal(at, DateTime()), literal(last_id, String())))
 
 
 def feed(workspace_id: str, params: dict) -> FeedPage:
@@ -82,7 +80,9 @@ def feed(workspace_id: str, params: dict) -> FeedPage:
         tasks = tasks.where(_before(at, Task.id, cursor_at, last_id))
 
     acts = acts.order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(limit + 1)
+    acts = acts.options(*linked_one_level(acts))
     tasks = tasks.order_by(at.desc(), Task.id.desc()).limit(limit + 1)
+    tasks = tasks.options(*linked_one_level(tasks))
     items = [FeedItem("activity", row.at, row.Activity) for row in db.session.execute(acts).unique()]
     items += [FeedItem("task", row.at, row.Task) for row in db.session.execute(tasks).unique()]
     items.sort(key=lambda item: (item.at, item.record.id), reverse=True)

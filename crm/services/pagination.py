@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import defaultload
 
 from crm.extensions import db
 from crm.services.errors import ValidationFailed
@@ -77,12 +79,13 @@ def parse_sort(sort: str) -> tuple[str, bool]:
 def keyset_condition(key: SortKey, id_column: Any, descending: bool, value: Any, last_id: str):
     """Rows strictly after (value, last_id) in the order (key NULLS LAST, id), both in one direction."""
     col = key.column
-    after_id = id_column < last_id if descending else id_column > last_id
     if value is None:
         # Inside the trailing block of NULLs.
-        return and_(col.is_(None), after_id)
-    beyond = col < value if descending else col > value
-    cond = or_(beyond, and_(col == value, after_id))
+        return and_(col.is_(None), id_column < last_id if descending else id_column > last_id)
+    # A row-value comparison, not `col < v OR (col = v AND id < i)`: SQLite and PostgreSQL both
+    # turn it into a range on a (..., col, id) index, so a deep page costs what the first does.
+    row, bound = tuple_(col, id_column), tuple_(literal(value, col.type), literal(last_id, id_column.type))
+    cond = row < bound if descending else row > bound
     if key.nullable:
         cond = or_(cond, col.is_(None))
     return cond
@@ -123,6 +126,7 @@ def paginate(
         value = _decode_value(payload.get("v"), key.kind)
         stmt = stmt.where(keyset_condition(key, id_column, descending, value, payload["i"]))
     stmt = stmt.order_by(*order_by(key, id_column, descending)).limit(limit + 1)
+    stmt = stmt.options(*linked_one_level(stmt))
     rows = list(db.session.execute(stmt).unique().scalars())
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -132,6 +136,24 @@ def paginate(
         last_value = _sort_value(last, key)
         next_cursor = encode_cursor({"s": sort, "v": _encode_value(last_value), "i": last.id})
     return Page(items=rows, has_more=has_more, next_cursor=next_cursor, total=total)
+
+
+def linked_one_level(stmt: Select) -> list:
+    """Loader options for a page: the records each row links to, but not what those link to.
+
+    Lists show a linked record's name (`relationships`, the UI's chips), never its own links;
+    joining those too (a contact's company, a deal's contact and its company, an owner's
+    workspace...) costs several joins and a few hundred extra objects per page. They stay
+    reachable, loaded on access. Collections (activity attendees) keep their own loading.
+    """
+    entity = stmt.column_descriptions[0].get("entity")
+    if entity is None:
+        return []
+    return [
+        defaultload(rel.class_attribute).lazyload("*")
+        for rel in sa_inspect(entity).relationships
+        if not rel.uselist
+    ]
 
 
 def _sort_value(row: Any, key: SortKey) -> Any:
