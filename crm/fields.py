@@ -11,10 +11,11 @@ from decimal import Decimal, InvalidOperation
 import orjson
 from marshmallow import ValidationError, fields
 
+# ASCII digits only: \d would also take other scripts' digits.
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?$"
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})?$"
 )
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def text_problem(value: str) -> str | None:
@@ -76,7 +77,8 @@ def unstorable_values(data, limit: int = 20) -> dict[str, list[str]]:
 def format_datetime(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Not strftime: its %Y drops the leading zeros of years before 1000 on some platforms.
+    return value.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def parse_datetime(value: str) -> datetime:
@@ -132,7 +134,8 @@ class UtcDateTime(fields.Field):
 
 
 class StrictInteger(fields.Integer):
-    """An integer that is a JSON integer: not a string, a float or a boolean."""
+    """A JSON integer: `5`, or `5.0` (JSON does not tell them apart, nor does JSON Schema's
+    "integer"); not a string, a fraction or a boolean."""
 
     def __init__(self, **kwargs):
         super().__init__(strict=True, **kwargs)
@@ -140,6 +143,8 @@ class StrictInteger(fields.Integer):
     def _validated(self, value):
         if isinstance(value, bool):
             raise self.make_error("invalid")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         return super()._validated(value)
 
 
@@ -156,7 +161,7 @@ class DecimalString(fields.String):
     """A decimal amount given and returned as a string ("1500.00"), kept exactly as written."""
 
     default_error_messages = {"decimal": "Must be a decimal number as a string, like \"1500.00\"."}
-    pattern = re.compile(r"^-?\d{1,15}(\.\d{1,4})?$")
+    pattern = re.compile(r"^-?[0-9]{1,15}(\.[0-9]{1,4})?$")
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()

@@ -50,19 +50,52 @@ def _text(max_len: int, *, required: bool = False, nullable: bool = True, min_le
     )
 
 
-def _link(**kwargs):
-    return fields.String(allow_none=True, validate=validate.Length(max=64), **kwargs)
+# Id prefixes per kind of record (the models' ids are the prefix, "_", and a ULID).
+ID_PREFIXES = {
+    "workspace": "ws", "user": "user", "company": "comp", "contact": "cont", "deal": "deal",
+    "task": "task", "activity": "act",
+}
+ULID_PATTERN = "[0-9A-HJKMNP-TV-Z]{26}"
+
+
+def id_pattern(kind: str) -> str:
+    return f"^{ID_PREFIXES[kind]}_{ULID_PATTERN}$"
+
+
+def id_format(kind: str) -> validate.Regexp:
+    """An id of that kind of record: anything else cannot exist, so it is an error right away."""
+    return validate.Regexp(id_pattern(kind), error=f"Not a valid {kind} id.")
+
+
+def each_id(kind: str):
+    """Every item is an id of that kind (reported on the list, like a missing record would be)."""
+    pattern = re.compile(id_pattern(kind))
+
+    def check(values) -> None:
+        bad = [v for v in values if not pattern.match(v)]
+        if bad:
+            raise ValidationError([f"Not a valid {kind} id: {v!r}." for v in bad[:10]])
+
+    return check
+
+
+def _link(kind: str, **kwargs):
+    return fields.String(allow_none=True, validate=id_format(kind), **kwargs)
+
+
+class Representation(Schema):
+    """What the API sends: dumped, never loaded."""
 
 
 # --- Output pieces -------------------------------------------------------------------------
 
-class RelatedRecord(Schema):
-    type = fields.String(required=True)
+class RelatedRecord(Representation):
+    type = fields.String(required=True, validate=validate.OneOf(("contact", "company", "deal", "user")))
     id = fields.String(required=True)
     name = fields.String(allow_none=True, required=True)
 
 
-class Relationships(Schema):
+class Relationships(Representation):
     contact = fields.Nested(RelatedRecord, allow_none=True, required=True)
     company = fields.Nested(RelatedRecord, allow_none=True, required=True)
     deal = fields.Nested(RelatedRecord, allow_none=True, required=True)
@@ -98,10 +131,10 @@ class TaskInput(StrictSchema):
     status = _enum(m.TASK_STATUSES)
     priority = _enum(m.PRIORITIES)
     due_at = UtcDateTime(allow_none=True)
-    contact_id = _link()
-    company_id = _link()
-    deal_id = _link()
-    owner_id = _link()
+    contact_id = _link("contact")
+    company_id = _link("company")
+    deal_id = _link("deal")
+    owner_id = _link("user")
     contact_name = _text(511, nullable=False, min_len=1)
     company_name = _text(255, nullable=False, min_len=1)
     reminder = fields.Nested(Reminder, allow_none=True)
@@ -126,8 +159,12 @@ class TaskCompletion(StrictSchema):
     completed_at = UtcDateTime(allow_none=True)
 
 
-class TaskOut(Schema):
-    id = fields.String(required=True)
+class EmptyBody(StrictSchema):
+    """A body that carries nothing: `{}`, or none at all."""
+
+
+class TaskOut(Representation):
+    id = fields.String(required=True, validate=id_format("task"))
     title = fields.String(required=True)
     description = fields.String(allow_none=True, required=True)
     type = _enum(m.TASK_TYPES, required=True)
@@ -157,11 +194,12 @@ class ActivityInput(StrictSchema):
     status = _enum(m.ACTIVITY_STATUSES)
     subject = _text(255)
     body = _text(100000)
-    contact_id = _link()
-    company_id = _link()
-    deal_id = _link()
-    owner_id = _link()
-    attendees = fields.List(fields.String(validate=validate.Length(max=64)), validate=validate.Length(max=100))
+    contact_id = _link("contact")
+    company_id = _link("company")
+    deal_id = _link("deal")
+    owner_id = _link("user")
+    attendees = fields.List(fields.String(metadata={"pattern": id_pattern("contact")}),
+                            validate=[validate.Length(max=100), each_id("contact")])
     occurred_at = UtcDateTime()
     duration = StrictInteger(allow_none=True, validate=validate.Range(min=0, max=604800))
     direction = _enum(m.DIRECTIONS, allow_none=True)
@@ -182,8 +220,8 @@ class ActivityUpdate(ActivityInput):
         exclude = ("created_at",)
 
 
-class ActivityOut(Schema):
-    id = fields.String(required=True)
+class ActivityOut(Representation):
+    id = fields.String(required=True, validate=id_format("activity"))
     type = _enum(m.ACTIVITY_TYPES, required=True)
     subtype = fields.String(allow_none=True, required=True)
     status = _enum(m.ACTIVITY_STATUSES, required=True)
@@ -213,13 +251,19 @@ class ActivityOut(Schema):
 # --- Companies, contacts, deals, users ----------------------------------------------------
 
 _DOMAIN = r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$"
+# The same, as the input may be written: any case, surrounding blanks, or blank for none.
+DOMAIN_INPUT_PATTERN = (r"^\s*(?:(?=[^\s]{1,253}\s*$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                        r"[A-Za-z][A-Za-z0-9-]{0,62})?\s*$")
 
 
 class CompanyInput(StrictSchema):
     READ_ONLY = StrictSchema.READ_ONLY + ("created_at",)
 
     name = _text(255, required=True, min_len=1)
-    domain = _text(255)
+    domain = Text(allow_none=True, validate=validate.Length(max=255), metadata={
+        "pattern": DOMAIN_INPUT_PATTERN,
+        "description": "A domain name (example.com); trimmed and lower-cased. Blank means null.",
+    })
     metadata = Metadata()
 
     @pre_load
@@ -234,8 +278,8 @@ class CompanyInput(StrictSchema):
             raise ValidationError("Not a valid domain name (example.com).")
 
 
-class CompanyOut(Schema):
-    id = fields.String(required=True)
+class CompanyOut(Representation):
+    id = fields.String(required=True, validate=id_format("company"))
     name = fields.String(required=True)
     domain = fields.String(allow_none=True, required=True)
     metadata = fields.Dict(attribute="meta", required=True)
@@ -243,19 +287,28 @@ class CompanyOut(Schema):
     updated_at = UtcDateTime(required=True)
 
 
+# A plain rule that the document can state exactly: something@a.domain.name.
+_EMAIL_CORE = (r"[^\s@\x00]{1,64}@(?=[^\s]{1,255}\s*$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+               r"[A-Za-z]{2,63}")
+EMAIL = f"^{_EMAIL_CORE}$"
+EMAIL_INPUT_PATTERN = rf"^\s*(?:{_EMAIL_CORE})?\s*$"
+
+
 class ContactInput(StrictSchema):
     READ_ONLY = StrictSchema.READ_ONLY + ("name", "created_at")
 
     first_name = _text(255)
     last_name = _text(255)
-    email = Text(allow_none=True, validate=[validate.Length(max=320), validate.Email()])
+    email = Text(allow_none=True, metadata={"pattern": EMAIL_INPUT_PATTERN, "description": (
+        "An email address (name@example.com), trimmed; at most 320 characters. Blank means null.")},
+        validate=[validate.Length(max=320), validate.Regexp(EMAIL, error="Not a valid email address.")])
     phone = _text(64)
-    company_id = _link()
+    company_id = _link("company")
     metadata = Metadata()
 
 
-class ContactOut(Schema):
-    id = fields.String(required=True)
+class ContactOut(Representation):
+    id = fields.String(required=True, validate=id_format("contact"))
     first_name = fields.String(allow_none=True, required=True)
     last_name = fields.String(allow_none=True, required=True)
     name = fields.String(allow_none=True, required=True)
@@ -275,13 +328,13 @@ class DealInput(StrictSchema):
     amount = DecimalString(allow_none=True)
     currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Must be an ISO 4217 code like \"EUR\"."))
     close_date = fields.Date(allow_none=True)
-    company_id = _link()
-    contact_id = _link()
+    company_id = _link("company")
+    contact_id = _link("contact")
     metadata = Metadata()
 
 
-class DealOut(Schema):
-    id = fields.String(required=True)
+class DealOut(Representation):
+    id = fields.String(required=True, validate=id_format("deal"))
     name = fields.String(required=True)
     stage = fields.String(allow_none=True, required=True)
     amount = fields.String(allow_none=True, required=True)
@@ -294,8 +347,8 @@ class DealOut(Schema):
     updated_at = UtcDateTime(required=True)
 
 
-class UserOut(Schema):
-    id = fields.String(required=True)
+class UserOut(Representation):
+    id = fields.String(required=True, validate=id_format("user"))
     name = fields.String(required=True)
     email = fields.String(required=True)
     role = _enum(m.ROLES, required=True)

@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
 
 from crm.extensions import csrf, db, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class RecordIdConverter(BaseConverter):
+    """`<id(task):record_id>`: only a well-formed id of that kind reaches the view.
+
+    Anything else is a 404 from routing (SPEC: a malformed id is a 404), and words that share a
+    path with ids (`/activities/feed`) get the 405 of their own route, not a record lookup."""
+
+    def __init__(self, url_map, kind: str):
+        from crm.schemas import id_pattern
+
+        super().__init__(url_map)
+        self.kind = kind
+        self.regex = id_pattern(kind).removeprefix("^").removesuffix("$")
 
 
 def public(view):
@@ -21,10 +36,21 @@ def authenticate_request():
     from crm.api.auth import authenticate
 
     view = current_app.view_functions.get(request.endpoint)
-    if getattr(view, "public", False):
-        return None
-    authenticate()
+    if not getattr(view, "public", False):
+        authenticate()
+    reject_undeclared_query(view)
     return None
+
+
+def reject_undeclared_query(view) -> None:
+    """An operation that declares no query parameters takes none (SPEC §2: unknown ones are errors)."""
+    from crm.api.errors import ApiError
+    from crm.api.openapi import operation_of
+
+    op = operation_of(view)
+    if request.args and op is not None and op.query is None:
+        raise ApiError(400, "validation_error", "The request has invalid query parameters.",
+                       {name: ["Unknown parameter."] for name in request.args})
 
 
 @bp.after_request
@@ -50,7 +76,7 @@ limiter.limit(_rate_limit)(bp)
 
 
 def init_app(app: Flask) -> None:
-    from crm.api import activities, records, tasks, users  # noqa: F401 - registers the routes
+    from crm.api import activities, openapi, records, tasks, users  # noqa: F401 - registers the routes
     from crm.api.errors import (
         http_error_as_json,
         internal_error_as_json,
@@ -58,8 +84,10 @@ def init_app(app: Flask) -> None:
         register_error_handlers,
     )
 
+    app.url_map.converters["id"] = RecordIdConverter
     csrf.exempt(bp)
     app.register_blueprint(bp)
+    app.register_blueprint(openapi.docs_bp)
     register_error_handlers(app)
 
     @app.errorhandler(HTTPException)

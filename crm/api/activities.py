@@ -14,6 +14,7 @@ from crm.api.common import (
     resource_response,
 )
 from crm.api.idempotency import idempotent
+from crm.api.openapi import operation
 from crm.api.params import ActivityListParams, FeedParams
 from crm.fields import format_datetime
 from crm.schemas import ActivityInput, ActivityOut, ActivityUpdate, TaskOut
@@ -27,23 +28,30 @@ task_out = TaskOut()
 @bp.post("/activities")
 @require_scope("activities:write")
 @idempotent
+@operation(summary="Log an activity", tag="activities", body=ActivityInput, out=ActivityOut, created=True,
+           also_ok=True, description="An activity whose (`source`, `external_id`) exists already is not "
+           "created again: the existing one is returned with 200.")
 def create_activity():
-    activity, created = activities.log_activity(g.workspace_id, g.user, load_body(ActivityInput()))
+    activity, created = activities.log_activity(g.workspace_id, g.user, load_body())
     return resource_response(activity, activity_out, 201 if created else 200,
                              location_endpoint="api.get_activity" if created else None)
 
 
 @bp.get("/activities")
 @require_scope("activities:read")
+@operation(summary="List activities", tag="activities", query=ActivityListParams, out=ActivityOut, many=True)
 def list_activities():
-    page = activities.list_activities(g.workspace_id, load_query(ActivityListParams()))
+    page = activities.list_activities(g.workspace_id, load_query())
     return list_response(page, activity_out)
 
 
 @bp.get("/activities/feed")
 @require_scope("activities:read", "tasks:read")
+@operation(summary="The feed: activities and tasks on one timeline", tag="activities", query=FeedParams,
+           feed=True, description="Newest first. `at` is an activity's occurred_at, or a task's completed_at "
+           "if completed, else its created_at.")
 def activity_feed():
-    page = feed(g.workspace_id, load_query(FeedParams()))
+    page = feed(g.workspace_id, load_query())
     data = [
         {
             "kind": item.kind,
@@ -58,22 +66,25 @@ def activity_feed():
     return json_response(payload)
 
 
-@bp.get("/activities/<record_id>")
+@bp.get("/activities/<id(activity):record_id>")
 @require_scope("activities:read")
+@operation(summary="Get an activity", tag="activities", out=ActivityOut)
 def get_activity(record_id):
     return resource_response(activities.get_activity(g.workspace_id, record_id), activity_out)
 
 
-@bp.patch("/activities/<record_id>")
+@bp.patch("/activities/<id(activity):record_id>")
 @require_scope("activities:write")
+@operation(summary="Update an activity", tag="activities", body=ActivityUpdate, partial=True, out=ActivityOut)
 def update_activity(record_id):
     activity = activities.get_activity(g.workspace_id, record_id, for_update=True)
-    data = load_body(ActivityUpdate(), partial=True)
+    data = load_body()
     return resource_response(activities.update_activity(activity, data, if_match()), activity_out)
 
 
-@bp.delete("/activities/<record_id>")
+@bp.delete("/activities/<id(activity):record_id>")
 @require_scope("activities:write")
+@operation(summary="Delete an activity", tag="activities", deletes=True)
 def delete_activity(record_id):
     activities.delete_activity(activities.get_activity(g.workspace_id, record_id, for_update=True), if_match())
     return no_content()

@@ -51,17 +51,26 @@ def read_body(*, optional: bool = False) -> dict:
     return data
 
 
-def load_body(schema: Schema, *, partial: bool = False, optional: bool = False) -> dict:
-    data = read_body(optional=optional)
+def load_body() -> dict:
+    """The body through the schema the view declares with `@operation(body=...)`."""
+    from crm.api.openapi import current_operation
+
+    op = current_operation()
+    schema = op.body_schema()
+    data = read_body(optional=op.body_optional)
     try:
-        return schema.load(data, partial=partial)
+        return schema.load(data)
     except ValidationError as err:
         raise ApiError(400, "validation_error", "The request has invalid fields.",
                        flatten_errors(err.messages)) from None
 
 
-def load_query(schema: Schema) -> dict:
-    """Query parameters through a schema: unknown or repeated parameters are errors too."""
+def load_query() -> dict:
+    """The query string through the schema the view declares with `@operation(query=...)`:
+    unknown or repeated parameters are errors too."""
+    from crm.api.openapi import current_operation
+
+    schema = current_operation().query()
     args = request.args
     repeated = {k: ["Given more than once."] for k in args if len(args.getlist(k)) > 1}
     if repeated:
@@ -76,8 +85,17 @@ def load_query(schema: Schema) -> dict:
                        flatten_errors(err.messages)) from None
 
 
+def dump_json(payload: Any) -> bytes:
+    try:
+        return orjson.dumps(payload)
+    except TypeError:
+        # orjson stops at 64-bit integers; JSON does not. PostgreSQL's jsonb gives large numbers
+        # back as integers (1e20 comes back as 100000000000000000000), so metadata can hold them.
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
-    response = current_app.response_class(orjson.dumps(payload), status=status, mimetype="application/json")
+    response = current_app.response_class(dump_json(payload), status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -184,7 +202,11 @@ def _dump_one(getters, record) -> dict:
 
 
 def if_match() -> str | None:
-    return request.headers.get("If-Match")
+    value = request.headers.get("If-Match")
+    if value is not None and not value.strip():
+        raise ApiError(400, "validation_error", "The If-Match header is invalid.",
+                       {"If-Match": ["Must be an ETag, a list of them, or *."]})
+    return value
 
 
 def no_content() -> Response:

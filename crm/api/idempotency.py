@@ -45,4 +45,5 @@ def idempotent(view):
         idempotency.finish(claim.record_id, response.status_code, response.get_data(as_text=True), headers)
         return response
 
+    wrapper.idempotent = True
     return wrapper

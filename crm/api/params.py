@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from marshmallow import RAISE, Schema, fields, validate
 
 from crm import models as m
 from crm.fields import Text, UtcDateTime
+from crm.schemas import id_format
 
 
 class CommaList(fields.Field):
@@ -30,6 +33,17 @@ class CommaList(fields.Field):
     }
 
 
+class QueryInteger(fields.Integer):
+    """A whole number written in plain ASCII digits (`limit=50`), not `5.0`, `+5` or `٥`."""
+
+    digits = re.compile(r"^-?[0-9]{1,12}$")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not self.digits.match(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class QueryBool(fields.Field):
     """`true` or `false`, nothing else."""
 
@@ -45,18 +59,22 @@ def _sorts(names):
     return [n for name in names for n in (name, f"-{name}")]
 
 
+def _id(kind: str):
+    return fields.String(validate=id_format(kind))
+
+
+def _text(max_len: int):
+    return Text(validate=validate.Length(min=1, max=max_len))
+
+
 class ListParams(Schema):
     class Meta:
         unknown = RAISE
 
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(validate=validate.Length(min=1, max=2000))
+    limit = QueryInteger(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = _text(2000)
     include_total = QueryBool(load_default=False)
     q = Text(validate=validate.Length(max=200), allow_none=True)
-
-
-def _id():
-    return fields.String(validate=validate.Length(min=1, max=64))
 
 
 class TaskListParams(ListParams):
@@ -64,15 +82,15 @@ class TaskListParams(ListParams):
     status = CommaList(m.TASK_STATUSES)
     priority = CommaList(m.PRIORITIES)
     type = CommaList(m.TASK_TYPES)
-    owner_id = _id()
-    contact_id = _id()
-    company_id = _id()
-    deal_id = _id()
-    created_by = _id()
+    owner_id = _id("user")
+    contact_id = _id("contact")
+    company_id = _id("company")
+    deal_id = _id("deal")
+    created_by = _id("user")
     due_before = UtcDateTime()
     due_after = UtcDateTime()
     overdue = QueryBool()
-    tag = fields.String(validate=validate.Length(min=1, max=50))
+    tag = _text(50)
 
 
 class ActivityListParams(ListParams):
@@ -81,13 +99,13 @@ class ActivityListParams(ListParams):
     status = CommaList(m.ACTIVITY_STATUSES)
     direction = CommaList(m.DIRECTIONS)
     outcome = CommaList(m.OUTCOMES)
-    subtype = fields.String(validate=validate.Length(min=1, max=50))
-    source = fields.String(validate=validate.Length(min=1, max=50))
-    external_id = fields.String(validate=validate.Length(min=1, max=255))
-    contact_id = _id()
-    company_id = _id()
-    deal_id = _id()
-    owner_id = _id()
+    subtype = _text(50)
+    source = _text(50)
+    external_id = _text(255)
+    contact_id = _id("contact")
+    company_id = _id("company")
+    deal_id = _id("deal")
+    owner_id = _id("user")
     after = UtcDateTime()
     before = UtcDateTime()
 
@@ -96,33 +114,33 @@ class FeedParams(Schema):
     class Meta:
         unknown = RAISE
 
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(validate=validate.Length(min=1, max=2000))
+    limit = QueryInteger(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = _text(2000)
     include_total = QueryBool(load_default=False)
-    contact_id = _id()
-    company_id = _id()
-    deal_id = _id()
-    owner_id = _id()
+    contact_id = _id("contact")
+    company_id = _id("company")
+    deal_id = _id("deal")
+    owner_id = _id("user")
     after = UtcDateTime()
     before = UtcDateTime()
 
 
 class CompanyListParams(ListParams):
     sort = fields.String(validate=validate.OneOf(_sorts(("created_at", "updated_at", "name"))))
-    domain = fields.String(validate=validate.Length(min=1, max=255))
+    domain = _text(255)
 
 
 class ContactListParams(ListParams):
     sort = fields.String(validate=validate.OneOf(_sorts(("created_at", "updated_at", "name"))))
-    company_id = _id()
-    email = fields.String(validate=validate.Length(min=1, max=320))
+    company_id = _id("company")
+    email = _text(320)
 
 
 class DealListParams(ListParams):
     sort = fields.String(validate=validate.OneOf(_sorts(("created_at", "updated_at", "name", "close_date"))))
-    company_id = _id()
-    contact_id = _id()
-    stage = fields.String(validate=validate.Length(min=1, max=100))
+    company_id = _id("company")
+    contact_id = _id("contact")
+    stage = _text(100)
 
 
 class UserListParams(ListParams):

@@ -15,6 +15,7 @@ from crm.api.common import (
     resource_response,
 )
 from crm.api.idempotency import idempotent
+from crm.api.openapi import operation
 from crm.api.params import CompanyListParams, ContactListParams, DealListParams
 from crm.models import Company, Contact, Deal
 from crm.schemas import CompanyInput, CompanyOut, ContactInput, ContactOut, DealInput, DealOut
@@ -47,28 +48,35 @@ RESOURCES = (
 
 def register(res: Resource) -> None:
     out = res.output()
+    a = "an" if res.singular[0] in "aeiou" else "a"
+    tag = res.path
 
     @require_scope("records:write")
     @idempotent
+    @operation(summary=f"Create {a} {res.singular}", tag=tag, body=res.input, out=res.output, created=True)
     def create():
-        record = res.create(g.workspace_id, load_body(res.input()))
+        record = res.create(g.workspace_id, load_body())
         return resource_response(record, out, 201, location_endpoint=f"api.get_{res.singular}")
 
     @require_scope("records:read")
+    @operation(summary=f"List {res.path}", tag=tag, query=res.params, out=res.output, many=True)
     def list_():
-        return list_response(res.list(g.workspace_id, load_query(res.params())), out)
+        return list_response(res.list(g.workspace_id, load_query()), out)
 
     @require_scope("records:read")
+    @operation(summary=f"Get {a} {res.singular}", tag=tag, out=res.output)
     def get(record_id):
         return resource_response(records.get_record(res.model, g.workspace_id, record_id), out)
 
     @require_scope("records:write")
+    @operation(summary=f"Update {a} {res.singular}", tag=tag, body=res.input, partial=True, out=res.output)
     def update(record_id):
         record = records.get_record(res.model, g.workspace_id, record_id, for_update=True)
-        data = load_body(res.input(), partial=True)
+        data = load_body()
         return resource_response(res.update(record, data, if_match()), out)
 
     @require_scope("records:write")
+    @operation(summary=f"Delete {a} {res.singular}", tag=tag, deletes=True)
     def delete(record_id):
         res.delete(records.get_record(res.model, g.workspace_id, record_id, for_update=True), if_match())
         return no_content()
@@ -76,9 +84,9 @@ def register(res: Resource) -> None:
     base = f"/{res.path}"
     bp.add_url_rule(base, f"create_{res.singular}", create, methods=["POST"])
     bp.add_url_rule(base, f"list_{res.path}", list_, methods=["GET"])
-    bp.add_url_rule(f"{base}/<record_id>", f"get_{res.singular}", get, methods=["GET"])
-    bp.add_url_rule(f"{base}/<record_id>", f"update_{res.singular}", update, methods=["PATCH"])
-    bp.add_url_rule(f"{base}/<record_id>", f"delete_{res.singular}", delete, methods=["DELETE"])
+    bp.add_url_rule(f"{base}/<id({res.singular}):record_id>", f"get_{res.singular}", get, methods=["GET"])
+    bp.add_url_rule(f"{base}/<id({res.singular}):record_id>", f"update_{res.singular}", update, methods=["PATCH"])
+    bp.add_url_rule(f"{base}/<id({res.singular}):record_id>", f"delete_{res.singular}", delete, methods=["DELETE"])
 
 
 for _resource in RESOURCES:

@@ -13,8 +13,9 @@ from crm.api.common import (
     resource_response,
 )
 from crm.api.idempotency import idempotent
+from crm.api.openapi import operation
 from crm.api.params import TaskListParams
-from crm.schemas import TaskCompletion, TaskInput, TaskOut, TaskUpdate
+from crm.schemas import EmptyBody, TaskCompletion, TaskInput, TaskOut, TaskUpdate
 from crm.services import tasks
 
 task_out = TaskOut()
@@ -23,52 +24,61 @@ task_out = TaskOut()
 @bp.post("/tasks")
 @require_scope("tasks:write")
 @idempotent
+@operation(summary="Create a task", tag="tasks", body=TaskInput, out=TaskOut, created=True)
 def create_task():
-    task = tasks.create_task(g.workspace_id, g.user, load_body(TaskInput()))
+    task = tasks.create_task(g.workspace_id, g.user, load_body())
     return resource_response(task, task_out, 201, location_endpoint="api.get_task")
 
 
 @bp.get("/tasks")
 @require_scope("tasks:read")
+@operation(summary="List tasks", tag="tasks", query=TaskListParams, out=TaskOut, many=True)
 def list_tasks():
-    return list_response(tasks.list_tasks(g.workspace_id, load_query(TaskListParams())), task_out)
+    return list_response(tasks.list_tasks(g.workspace_id, load_query()), task_out)
 
 
-@bp.get("/tasks/<record_id>")
+@bp.get("/tasks/<id(task):record_id>")
 @require_scope("tasks:read")
+@operation(summary="Get a task", tag="tasks", out=TaskOut)
 def get_task(record_id):
     return resource_response(tasks.get_task(g.workspace_id, record_id), task_out)
 
 
-@bp.patch("/tasks/<record_id>")
+@bp.patch("/tasks/<id(task):record_id>")
 @require_scope("tasks:write")
+@operation(summary="Update a task", tag="tasks", body=TaskUpdate, partial=True, out=TaskOut)
 def update_task(record_id):
     task = tasks.get_task(g.workspace_id, record_id, for_update=True)
-    data = load_body(TaskUpdate(), partial=True)
+    data = load_body()
     return resource_response(tasks.update_task(task, data, if_match()), task_out)
 
 
-@bp.delete("/tasks/<record_id>")
+@bp.delete("/tasks/<id(task):record_id>")
 @require_scope("tasks:write")
+@operation(summary="Delete a task", tag="tasks", deletes=True)
 def delete_task(record_id):
     tasks.delete_task(tasks.get_task(g.workspace_id, record_id, for_update=True), if_match())
     return no_content()
 
 
-@bp.post("/tasks/<record_id>/complete")
+@bp.post("/tasks/<id(task):record_id>/complete")
 @require_scope("tasks:write")
 @idempotent
+@operation(summary="Complete a task", tag="tasks", body=TaskCompletion, body_optional=True, out=TaskOut,
+           description="Sets status `completed`. Completing a completed task changes nothing.")
 def complete_task(record_id):
     task = tasks.get_task(g.workspace_id, record_id, for_update=True)
-    data = load_body(TaskCompletion(), optional=True)
+    data = load_body()
     task = tasks.complete_task(task, if_match=if_match(), **data)
     return resource_response(task, task_out)
 
 
-@bp.post("/tasks/<record_id>/reopen")
+@bp.post("/tasks/<id(task):record_id>/reopen")
 @require_scope("tasks:write")
 @idempotent
+@operation(summary="Reopen a task", tag="tasks", body=EmptyBody, body_optional=True, out=TaskOut,
+           description="Back to `pending`; `completed_at` is cleared.")
 def reopen_task(record_id):
     task = tasks.get_task(g.workspace_id, record_id, for_update=True)
-    load_body(TaskCompletion(only=()), optional=True)
+    load_body()
     return resource_response(tasks.reopen_task(task, if_match()), task_out)

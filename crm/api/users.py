@@ -4,6 +4,7 @@ from flask import g
 
 from crm.api import bp
 from crm.api.common import list_response, load_query, resource_response
+from crm.api.openapi import operation
 from crm.api.params import UserListParams
 from crm.models import User
 from crm.schemas import UserOut
@@ -13,10 +14,12 @@ user_out = UserOut()
 
 
 @bp.get("/users")
+@operation(summary="List users", tag="users", query=UserListParams, out=UserOut, many=True)
 def list_users():
-    return list_response(records.list_users(g.workspace_id, load_query(UserListParams())), user_out)
+    return list_response(records.list_users(g.workspace_id, load_query()), user_out)
 
 
-@bp.get("/users/<record_id>")
+@bp.get("/users/<id(user):record_id>")
+@operation(summary="Get a user", tag="users", out=UserOut)
 def get_user(record_id):
     return resource_response(records.get_record(User, g.workspace_id, record_id), user_out)

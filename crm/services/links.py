@@ -19,6 +19,8 @@ LINK_MODELS = {
     "owner_id": (User, "user"),
 }
 MAX_CANDIDATES = 10
+# A name to resolve, and the id it resolves to: a request gives one or the other, never both.
+NAME_FIELDS = {"contact_name": "contact_id", "company_name": "company_id"}
 
 # Inside `remembering_links()`: the (workspace, model, id) triples already found to exist.
 _known_links: contextvars.ContextVar[set | None] = contextvars.ContextVar("known_links", default=None)
@@ -112,7 +114,7 @@ def resolve_names(workspace_id: str, data: dict) -> dict:
     """Turn `contact_name` / `company_name` into ids; giving a name and its id together is an error."""
     data = dict(data)
     errors: dict[str, list[str]] = {}
-    for name_field, id_field in (("contact_name", "contact_id"), ("company_name", "company_id")):
+    for name_field, id_field in NAME_FIELDS.items():
         if name_field in data and id_field in data:
             errors[name_field] = [f"Give either {name_field} or {id_field}, not both."]
     if errors:

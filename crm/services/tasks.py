@@ -61,6 +61,10 @@ def _apply(task: Task, data: dict) -> None:
 
 def _apply_status(task: Task, data: dict) -> None:
     was_completed = task.status == "completed"
+    if "completed_at" in data and "status" not in data:
+        # Stated together, so that whether completed_at fits never depends on the stored status.
+        raise ValidationFailed.field(
+            "completed_at", "Give status together with completed_at (or use the complete and reopen actions).")
     if "status" in data:
         task.status = data["status"]
     given = "completed_at" in data

@@ -1,0 +1,235 @@
+"""The OpenAPI document (/api/v1/openapi.json) and the API reference page (/api/docs)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+from crm.api.openapi import API_PREFIX
+
+ERROR_STATUSES_OF_A_WRITE = {"400", "401", "403", "404", "412", "413", "415", "429", "500"}
+
+
+@pytest.fixture
+def document(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    return response.get_json()
+
+
+def operation(document, path, method):
+    return document["paths"][path][method]
+
+
+def resolve(document, node):
+    while "$ref" in node:
+        kind, name = node["$ref"].split("/")[-2:]
+        node = document["components"][kind][name]
+    return node
+
+
+def test_document_is_valid_openapi_3_1_and_needs_no_key(document):
+    assert document["openapi"] == "3.1.0"
+    validate(document)
+    assert document["servers"] == [{"url": API_PREFIX}]
+    assert operation(document, "/openapi.json", "get")["security"] == []
+
+
+def test_every_api_route_and_method_is_documented(app, document):
+    """Nothing under /api/v1 can be added without showing up in the document."""
+    documented = {(path, method) for path, ops in document["paths"].items() for method in ops
+                  if method != "parameters"}
+    routed = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(API_PREFIX + "/"):
+            continue
+        path = re.sub(r"<(?:[a-z_]+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule.rule[len(API_PREFIX):])
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            routed.add((path, method.lower()))
+    assert routed, "no API routes found"
+    assert routed - documented == set()
+    assert documented - routed == set()
+
+
+def test_operations_have_ids_summaries_tags_and_the_envelope_on_every_error(document):
+    ids = []
+    for path, ops in document["paths"].items():
+        for method, op in ops.items():
+            if method == "parameters":
+                continue
+            ids.append(op["operationId"])
+            assert op["summary"] and op["tags"], (path, method)
+            assert "500" in op["responses"] and "429" in op["responses"]
+            for status, response in op["responses"].items():
+                if int(status) >= 400:
+                    schema = resolve(document, response)["content"]["application/json"]["schema"]
+                    assert schema["allOf"] == [{"$ref": "#/components/schemas/Error"}], (path, method, status)
+    assert len(ids) == len(set(ids))
+    assert {"createTask", "listTasks", "getTask", "updateTask", "deleteTask", "completeTask",
+            "reopenTask", "activityFeed", "createActivity", "getUser"} <= set(ids)
+
+
+def test_task_representation_lists_every_field_as_required(document):
+    task = document["components"]["schemas"]["TaskOut"]
+    assert set(task["required"]) == set(task["properties"]) >= {
+        "id", "title", "description", "type", "status", "priority", "due_at", "contact_id", "company_id",
+        "deal_id", "owner_id", "reminder", "tags", "metadata", "completed_at", "completion_note",
+        "created_by", "created_at", "updated_at", "relationships"}
+    assert task["additionalProperties"] is False
+    assert task["properties"]["status"]["enum"] == ["pending", "in_progress", "completed", "cancelled"]
+    assert task["properties"]["due_at"] == {"type": ["string", "null"], "format": "date-time"}
+    assert task["properties"]["id"]["pattern"] == "^task_[0-9A-HJKMNP-TV-Z]{26}$"
+
+
+def test_inputs_state_the_rules_the_api_applies(document):
+    schemas = document["components"]["schemas"]
+    task_in = schemas["TaskInput"]
+    assert task_in["required"] == ["title"]
+    assert task_in["additionalProperties"] is False
+    assert "id" not in task_in["properties"] and "created_by" not in task_in["properties"]
+    assert task_in["properties"]["priority"]["enum"] == ["low", "normal", "high", "urgent"]
+    # Bare dates and offset-less datetimes are accepted, so the document says so.
+    due_forms = task_in["properties"]["due_at"]["anyOf"]
+    assert {"type": "string", "format": "date"} in due_forms and {"type": "null"} in due_forms
+    assert task_in["properties"]["reminder"]["anyOf"][0] == {"$ref": "#/components/schemas/Reminder"}
+    assert schemas["Reminder"]["properties"]["before_minutes"]["maximum"] == 40320
+    # Titles are trimmed before their length is checked: the pattern says that.
+    title = re.compile(task_in["properties"]["title"]["pattern"])
+    assert title.search("  x  ") and title.search("x" * 255) and not title.search("   ")
+    assert not title.search("x" * 256)
+    # PATCH: nothing required, created_at is read-only.
+    assert "required" not in schemas["TaskUpdate"] and "created_at" not in schemas["TaskUpdate"]["properties"]
+    assert "required" not in schemas["CompanyUpdate"]
+    assert task_in["not"] == {"anyOf": [{"required": ["contact_name", "contact_id"]},
+                                        {"required": ["company_name", "company_id"]}]}
+    assert task_in["dependentRequired"] == {"completed_at": ["status"]}
+
+
+def test_comma_separated_enum_filters_and_strict_parameters(document):
+    params = {p["name"]: p for p in operation(document, "/tasks", "get")["parameters"]}
+    status = params["status"]
+    assert (status["style"], status["explode"]) == ("form", False)
+    assert status["schema"]["items"]["enum"] == ["pending", "in_progress", "completed", "cancelled"]
+    assert params["limit"]["schema"] == {"type": "integer", "default": 50, "minimum": 1, "maximum": 200}
+    assert params["overdue"]["schema"] == {"type": "boolean"}
+    assert "-due_at" in params["sort"]["schema"]["enum"]
+
+
+def test_security_schemes_scopes_and_headers(document):
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["ApiKeyHeader"] == {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
+    assert schemes["BearerAuth"]["type"] == "http" and schemes["BearerAuth"]["scheme"] == "bearer"
+    assert document["security"] == [{"ApiKeyHeader": []}, {"BearerAuth": []}]
+
+    create = operation(document, "/tasks", "post")
+    assert create["x-required-scopes"] == ["tasks:write"]
+    assert "tasks:write" in create["description"]
+    created = create["responses"]["201"]
+    assert created["headers"]["Location"]["required"] is True
+    assert resolve(document, created["headers"]["ETag"])["required"] is True
+    assert "X-RateLimit-Remaining" in created["headers"]
+    assert created["links"]["GetTask"]["parameters"] == {"path.record_id": "$response.body#/data/id"}
+    assert {"CompleteTask", "UpdateTask", "DeleteTask"} <= set(created["links"])
+    assert "Idempotency-Key" in {p["name"] for p in create["parameters"]}
+    assert {"409", "422"} <= set(create["responses"])
+
+    feed = operation(document, "/activities/feed", "get")
+    assert feed["x-required-scopes"] == ["activities:read", "tasks:read"]
+    users = operation(document, "/users", "get")
+    assert users["x-required-scopes"] == [] and "403" not in users["responses"]
+
+    update = operation(document, "/tasks/{record_id}", "patch")
+    assert ERROR_STATUSES_OF_A_WRITE <= set(update["responses"])
+    assert "If-Match" in {p["name"] for p in update["parameters"]}
+    limited = resolve(document, update["responses"]["429"])
+    assert limited["headers"]["Retry-After"]["required"] is True
+    assert resolve(document, document["components"]["responses"]["MethodNotAllowed"])[
+        "headers"]["Allow"]["required"] is True
+    # Only the creates that may find an existing record answer 200 as well.
+    assert set(operation(document, "/activities", "post")["responses"]) >= {"200", "201"}
+    assert "200" not in operation(document, "/deals", "post")["responses"]
+
+
+def test_responses_match_the_document(api, document):
+    """A created task, as sent, has exactly the documented fields (the fuzzing checks more)."""
+    task = api.create("/tasks", {"title": "Call Ada", "due_at": "2026-03-16"})
+    assert set(task) == set(document["components"]["schemas"]["TaskOut"]["properties"])
+
+
+def test_api_reference_page_renders_the_document_without_inline_script(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'data-document-url="/api/v1/openapi.json"' in page
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", page, re.S)
+    assert scripts and all('src="' in attrs and not body.strip() for attrs, body in scripts)
+    assert "/static/swagger-ui/swagger-ui-bundle.js" in page and "/static/api-docs.js" in page
+    assert " style=" not in page and "<style" not in page
+    init = client.get("/static/api-docs.js")
+    assert init.status_code == 200 and b"SwaggerUIBundle(" in init.data and b"BaseLayout" in init.data
+    init.close()
+
+
+# --- The API does what the document says (cases Schemathesis found) ---------------------------
+
+
+def test_blank_nullable_text_is_null_not_a_crash(api):
+    task = api.create("/tasks", {"title": "t", "description": "   "})
+    assert task["description"] is None
+    assert api.get("/tasks?q=").status_code == 200
+
+
+def test_words_next_to_ids_are_their_own_routes(api):
+    r = api.patch("/activities/feed", {"subject": "x"})
+    assert r.status_code == 405
+    assert "GET" in r.headers["Allow"]
+    assert r.get_json()["error"]["code"] == "method_not_allowed"
+    assert api.get("/tasks/not-an-id").status_code == 404
+
+
+def test_integral_json_numbers_are_integers(api):
+    assert api.create("/activities", {"type": "call", "duration": 60.0})["duration"] == 60
+    assert api.post("/activities", {"type": "call", "duration": 60.5}).status_code == 400
+    assert api.post("/activities", {"type": "call", "duration": True}).status_code == 400
+
+
+def test_completed_at_comes_with_status(api):
+    task = api.create("/tasks", {"title": "t"})
+    r = api.patch(f"/tasks/{task['id']}", {"completed_at": "2026-03-01T10:00:00Z"})
+    assert r.status_code == 400 and "completed_at" in r.get_json()["error"]["details"]
+    r = api.patch(f"/tasks/{task['id']}", {"status": "completed", "completed_at": "2026-03-01T10:00:00Z"})
+    assert r.status_code == 200 and r.get_json()["data"]["completed_at"] == "2026-03-01T10:00:00Z"
+
+
+def test_blank_if_match_and_undeclared_query_parameters_are_validation_errors(api):
+    task = api.create("/tasks", {"title": "t"})
+    r = api.delete(f"/tasks/{task['id']}", headers={"If-Match": " "})
+    assert r.status_code == 400 and "If-Match" in r.get_json()["error"]["details"]
+    r = api.get(f"/tasks/{task['id']}?fields=title")
+    assert r.status_code == 400 and r.get_json()["error"]["details"] == {"fields": ["Unknown parameter."]}
+    assert api.get(f"/tasks/{task['id']}").status_code == 200
+
+
+def test_text_and_ids_in_query_strings_are_checked(api):
+    assert api.get("/tasks?owner_id=bogus").status_code == 400
+    assert api.get("/tasks?tag=a%00b").status_code == 400
+    assert api.get("/tasks?limit=5.0").status_code == 400
+    assert api.get("/tasks?limit=%2B5").status_code == 400
+    assert api.get("/tasks?limit=5").status_code == 200
+
+
+def test_early_years_keep_four_digits(api):
+    assert api.create("/tasks", {"title": "t", "due_at": "0999-01-02"})["due_at"] == "0999-01-02T00:00:00Z"
+
+
+def test_large_metadata_numbers_read_back(api):
+    """PostgreSQL's jsonb returns 1e20 as the integer 100000000000000000000."""
+    task = api.create("/tasks", {"title": "t", "metadata": {"big": 1e20, "max": 1.7976931348623157e308}})
+    data = api.get(f"/tasks/{task['id']}").get_json()["data"]
+    # The same numbers, as a JSON reader takes them (a double).
+    assert float(data["metadata"]["big"]) == 1e20
+    assert float(data["metadata"]["max"]) == 1.7976931348623157e308
+    assert api.get("/activities/feed").status_code == 200
