@@ -211,3 +211,24 @@ def _check_json_text(value, depth: int = 0) -> None:
             _check_json_text(item, depth + 1)
     elif isinstance(value, float) and value != value:
         raise ValidationError("NaN is not JSON.")
+
+
+def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested messages as {"field.sub": [messages]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":
+                name = prefix or "body"
+            for k, v in flatten_errors(value, name).items():
+                flat.setdefault(k, []).extend(v)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "body"] = list(messages)
+    elif isinstance(messages, list):
+        for item in messages:
+            for k, v in flatten_errors(item, prefix).items():
+                flat.setdefault(k, []).extend(v)
+    else:
+        flat[prefix or "body"] = [str(messages)]
+    return flat

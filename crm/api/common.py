@@ -9,8 +9,8 @@ import orjson
 from flask import Response, current_app, request, url_for
 from marshmallow import Schema, ValidationError, fields, missing
 
-from crm.api.errors import ApiError, flatten_errors
-from crm.fields import UtcDateTime, format_datetime, unstorable_values
+from crm.api.errors import ApiError
+from crm.fields import UtcDateTime, flatten_errors, format_datetime, unstorable_values
 from crm.schemas import related
 
 JSON_TYPES = ("application/json",)

@@ -9,6 +9,7 @@ from flask import Flask, Response, current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from crm.fields import flatten_errors
 from crm.services.errors import AmbiguousReference, NotFound, PreconditionFailed, ValidationFailed
 
 log = logging.getLogger("crm.api")
@@ -47,27 +48,6 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
-
-
-def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
-    """Marshmallow's nested messages as {"field.sub": [messages]}."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if key == "_schema":
-                name = prefix or "body"
-            for k, v in flatten_errors(value, name).items():
-                flat.setdefault(k, []).extend(v)
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        flat[prefix or "body"] = list(messages)
-    elif isinstance(messages, list):
-        for item in messages:
-            for k, v in flatten_errors(item, prefix).items():
-                flat.setdefault(k, []).extend(v)
-    else:
-        flat[prefix or "body"] = [str(messages)]
-    return flat
 
 
 def validation_response(details: dict, message: str = "The request has invalid fields.") -> Response:

@@ -20,7 +20,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
-from crm.fields import unstorable_values
+from crm.fields import flatten_errors, unstorable_values
 from crm.models import Activity, ActivityAttendee, Company, Contact, Deal, Task, User, new_id
 from crm.schemas import (
     ActivityInput,
@@ -151,8 +151,6 @@ def normalize_kind(value: Any) -> str | None:
 def describe(err: ServiceError | ValidationError) -> str:
     if isinstance(err, ValidationError):
         # The API's own flattening, so that a row's message reads exactly like the API's answer.
-        from crm.api.errors import flatten_errors
-
         details = flatten_errors(err.messages)
     elif isinstance(err, ValidationFailed):
         details = err.details
