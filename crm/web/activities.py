@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
 
-from flask import abort, request, url_for
+from flask import request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -25,8 +25,8 @@ from crm.web.forms import (
     run_service,
     text_fields,
 )
-from crm.web.rendering import is_htmx, redirect_next, render
-from crm.web.tasks import LINK_FIELDS, page_size
+from crm.web.rendering import is_htmx, list_page, redirect_next, render
+from crm.web.tasks import LINK_FIELDS
 from crm.web.timezones import local_day_start_utc, parse_local_date, to_local
 
 LOG_TARGETS = ("#just-logged-list", "#record-timeline")
@@ -125,15 +125,8 @@ def log_form_context(target: str = "#just-logged-list", links: dict | None = Non
 @bp.get("/activities")
 def activity_list():
     filters = ActivityFilters.from_args(request.args)
-    params = filters.service_params(current_user)
-    params["limit"] = page_size()
+    page = list_page(activities.list_activities, filters.service_params(current_user))
     cursor = request.args.get("cursor")
-    if cursor:
-        params["cursor"] = cursor[:2000]
-    try:
-        page = activities.list_activities(_workspace_id(), params)
-    except ValidationFailed:
-        abort(400)
     more_url = None
     if page.next_cursor:
         last_day = to_local(page.items[-1].occurred_at).date().isoformat()

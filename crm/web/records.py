@@ -7,11 +7,10 @@ from flask_login import current_user
 
 from crm.models import ACTIVITY_TYPES, OPEN_TASK_STATUSES, Company, Contact, Deal
 from crm.services import feed, records, tasks
-from crm.services.errors import ValidationFailed
 from crm.web import bp
 from crm.web.activities import log_form_context
-from crm.web.rendering import current_path, is_htmx, render
-from crm.web.tasks import page_size, quick_add_context
+from crm.web.rendering import current_path, is_htmx, list_page, render
+from crm.web.tasks import quick_add_context
 
 PICKER_LIMIT = 8
 TIMELINE_LIMIT = 25
@@ -32,15 +31,7 @@ def _workspace_id() -> str:
 def _record_list(kind: str):
     _model, list_records, _field, title, _template = KINDS[kind]
     q = (request.args.get("q") or "").strip()[:200]
-    params = {"sort": "name", "limit": page_size()}
-    if q:
-        params["q"] = q
-    if request.args.get("cursor"):
-        params["cursor"] = request.args["cursor"][:2000]
-    try:
-        page = list_records(_workspace_id(), params)
-    except ValidationFailed:
-        abort(400)
+    page = list_page(list_records, {"sort": "name", "q": q} if q else {"sort": "name"})
     more_url = url_for(f"web.{kind}_list", q=q or None, cursor=page.next_cursor) if page.next_cursor else None
     context = {"kind": kind, "title": title, "page": page, "q": q, "more_url": more_url}
     if is_htmx():
@@ -100,18 +91,10 @@ def deal_page(record_id: str):
 @bp.get("/timeline")
 def timeline():
     """More of a record's timeline (the "load more" of a record page)."""
-    params: dict = {"limit": TIMELINE_LIMIT}
-    for name in TIMELINE_FILTERS:
-        if request.args.get(name):
-            params[name] = request.args[name][:64]
-    if len(params) != 2 or not request.args.get("cursor"):
+    links = {name: request.args[name][:64] for name in TIMELINE_FILTERS if request.args.get(name)}
+    if len(links) != 1 or not request.args.get("cursor"):
         abort(400)
-    params["cursor"] = request.args["cursor"][:2000]
-    try:
-        page = feed.feed(_workspace_id(), params)
-    except ValidationFailed:
-        abort(400)
-    links = {k: v for k, v in params.items() if k in TIMELINE_FILTERS}
+    page = list_page(feed.feed, links, limit=TIMELINE_LIMIT)
     more_url = url_for("web.timeline", cursor=page.next_cursor, **links) if page.next_cursor else None
     context = {"timeline": page, "timeline_more_url": more_url}
     if is_htmx():

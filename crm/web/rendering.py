@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, redirect, render_template, request
+from flask import Flask, Response, abort, current_app, redirect, render_template, request
 from flask_login import current_user
 
+from crm.services.errors import ValidationFailed
+from crm.services.pagination import Page
 from crm.services.tasks import is_overdue
 from crm.web.markdown import render_markdown
 from crm.web.timezones import datetime_local_value, local_today, to_local
@@ -24,6 +26,22 @@ def render(template: str, status: int = 200, headers: dict | None = None, **cont
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def page_size() -> int:
+    return int(current_app.config.get("CRM_UI_PAGE_SIZE", 50))
+
+
+def list_page(list_fn, params: dict, *, limit: int | None = None) -> Page:
+    """One page of a service list for this request, from the URL's cursor; a bad cursor is a 400."""
+    params = {**params, "limit": limit or page_size()}
+    cursor = request.args.get("cursor")
+    if cursor:
+        params["cursor"] = cursor[:2000]
+    try:
+        return list_fn(current_user.workspace_id, params)
+    except ValidationFailed:
+        abort(400)
 
 
 def safe_next(default: str) -> str:

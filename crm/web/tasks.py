@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask import abort, current_app, request, url_for
+from flask import request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from crm.models import OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, TASK_TYPES, utcnow
 from crm.schemas import TaskInput, TaskUpdate
 from crm.services import accounts, tasks
-from crm.services.errors import ValidationFailed
 from crm.web import bp
 from crm.web.forms import (
     FormInvalid,
@@ -22,7 +21,7 @@ from crm.web.forms import (
     run_service,
     text_fields,
 )
-from crm.web.rendering import is_htmx, redirect_next, render
+from crm.web.rendering import is_htmx, list_page, redirect_next, render
 from crm.web.timezones import local_day_start_utc, local_today, parse_local_date
 
 QUICK_VIEWS = {
@@ -36,10 +35,6 @@ QUICK_VIEWS = {
 QUICK_ADD_TARGETS = ("#task-list", "#record-tasks")
 LINK_FIELDS = ("contact_id", "company_id", "deal_id")
 ONE_SECOND = timedelta(seconds=1)
-
-
-def page_size() -> int:
-    return int(current_app.config.get("CRM_UI_PAGE_SIZE", 50))
 
 
 def _choices(values: list[str], allowed: tuple[str, ...]) -> list[str]:
@@ -141,15 +136,8 @@ def _users():
 
 
 def _list_context(filters: TaskFilters) -> dict:
-    params = filters.service_params(current_user)
-    params["limit"] = page_size()
+    page = list_page(tasks.list_tasks, filters.service_params(current_user))
     cursor = request.args.get("cursor")
-    if cursor:
-        params["cursor"] = cursor[:2000]
-    try:
-        page = tasks.list_tasks(_workspace_id(), params)
-    except ValidationFailed:
-        abort(400)
     more_url = None
     if page.next_cursor:
         more_url = url_for("web.task_list", **filters.url_args(), cursor=page.next_cursor)
