@@ -74,8 +74,9 @@ def text_fields(form: MultiDict, names: Iterable[str]) -> dict:
     return {name: form[name] for name in names if name in form}
 
 
-def choice_fields(form: MultiDict, names: Iterable[str], *, nullable: Iterable[str] = ()) -> dict:
-    """Select fields: blank is "leave as is", or "clear" for the nullable ones."""
+def _picked_fields(form: MultiDict, names: Iterable[str], nullable: Iterable[str],
+                   convert: Callable[[str], str]) -> dict:
+    """Fields where blank means "leave as is", or "clear" for the nullable ones."""
     nullable = set(nullable)
     data = {}
     for name in names:
@@ -83,25 +84,20 @@ def choice_fields(form: MultiDict, names: Iterable[str], *, nullable: Iterable[s
             continue
         value = form[name].strip()
         if value:
-            data[name] = value
+            data[name] = convert(value)
         elif name in nullable:
             data[name] = None
     return data
+
+
+def choice_fields(form: MultiDict, names: Iterable[str], *, nullable: Iterable[str] = ()) -> dict:
+    """Select fields, as chosen."""
+    return _picked_fields(form, names, nullable, str)
 
 
 def datetime_fields(form: MultiDict, names: Iterable[str], *, nullable: Iterable[str] = ()) -> dict:
     """datetime-local fields, read in the user's time zone."""
-    nullable = set(nullable)
-    data = {}
-    for name in names:
-        if name not in form:
-            continue
-        value = form[name].strip()
-        if value:
-            data[name] = local_input_to_rfc3339(value)
-        elif name in nullable:
-            data[name] = None
-    return data
+    return _picked_fields(form, names, nullable, local_input_to_rfc3339)
 
 
 def contact_link(form: MultiDict, workspace_id: str) -> dict:
