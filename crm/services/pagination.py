@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy import Select, and_, func, literal, literal_column, or_, select, text, tuple_
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import defaultload
 
@@ -159,3 +159,49 @@ def linked_one_level(stmt: Select) -> list:
 def _sort_value(row: Any, key: SortKey) -> Any:
     return getattr(row, key.column.key)
 
+
+
+
+# A `q` with at most this many matches is answered from the SQLite trigram index: the matching
+# rows are read by rowid, then sorted (about 4 µs a row at 1,000,000 tasks). One with more is
+# common enough that walking the list's own order and testing each row fills a page sooner.
+TRIGRAM_SELECTIVE_MATCHES = 5000
+
+
+@dataclass(frozen=True)
+class Search:
+    """A `q` filter: `by_rowid` when it names the few matching rows by rowid (SQLite)."""
+
+    condition: Any
+    by_rowid: bool = False
+
+
+def substring_search(model: Any, needle: str) -> Search:
+    """Rows whose `search_text` contains `needle` (already normalised), on either backend.
+
+    The condition is always the escaped LIKE; on SQLite, for a needle of three characters or
+    more that the `<table>_fts` trigram index finds in few rows, it is narrowed to those rows'
+    rowids, so a rare term no longer reads the whole table. The LIKE stays in the query, so the
+    result is the LIKE result whichever way it is found.
+    """
+    like = model.search_text.contains(needle, autoescape=True)
+    if db.engine.dialect.name != "sqlite" or len(needle) < 3:
+        return Search(like)
+    fts = f"{model.__tablename__}_fts"
+    phrase = '"' + needle.replace('"', '""') + '"'
+    rowids = db.session.execute(
+        text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :phrase LIMIT :limit"),
+        {"phrase": phrase, "limit": TRIGRAM_SELECTIVE_MATCHES + 1},
+    ).scalars().all()
+    if len(rowids) > TRIGRAM_SELECTIVE_MATCHES:
+        return Search(like)
+    return Search(and_(literal_column(f"{model.__tablename__}.rowid").in_(rowids), like), by_rowid=True)
+
+
+def in_workspace(model: Any, workspace_id: str, search: Search | None = None) -> Any:
+    """The workspace condition of a list. When a search names its rows by rowid, the column is
+    wrapped (`workspace_id || ''`) so SQLite reads those rows instead of walking the
+    workspace's whole index in the list's order and testing each entry against them."""
+    if search is not None and search.by_rowid:
+        return model.workspace_id.concat("") == workspace_id
+    return model.workspace_id == workspace_id
