@@ -143,17 +143,26 @@ def linked_one_level(stmt: Select) -> list:
 
     Lists show a linked record's name (`relationships`, the UI's chips), never its own links;
     joining those too (a contact's company, a deal's contact and its company, an owner's
-    workspace...) costs several joins and a few hundred extra objects per page. They stay
-    reachable, loaded on access. Collections (activity attendees) keep their own loading.
+    workspace...) costs several joins and a few hundred extra objects per page, and of the
+    linked records themselves only `id` and `name` are read. The rest stays reachable, loaded
+    on access. Collections (activity attendees) keep their own loading.
     """
     entity = stmt.column_descriptions[0].get("entity")
     if entity is None:
         return []
-    return [
-        defaultload(rel.class_attribute).lazyload("*")
-        for rel in sa_inspect(entity).relationships
-        if not rel.uselist
-    ]
+    options = []
+    for rel in sa_inspect(entity).relationships:
+        if rel.uselist:
+            continue
+        path = defaultload(rel.class_attribute)
+        target = rel.mapper
+        if "name" in target.column_attrs and "id" in target.column_attrs:
+            # A list shows a linked record's id and name only: its other columns are not read
+            # (they load on access, like its own links).
+            options.append(path.load_only(target.column_attrs["id"].class_attribute,
+                                          target.column_attrs["name"].class_attribute))
+        options.append(path.lazyload("*"))
+    return options
 
 
 def _sort_value(row: Any, key: SortKey) -> Any:
@@ -187,15 +196,18 @@ def substring_search(model: Any, needle: str) -> Search:
     like = model.search_text.contains(needle, autoescape=True)
     if db.engine.dialect.name != "sqlite" or len(needle) < 3:
         return Search(like)
-    fts = f"{model.__tablename__}_fts"
+    table = model.__tablename__
+    fts = f"{table}_fts"
     phrase = '"' + needle.replace('"', '""') + '"'
-    rowids = db.session.execute(
-        text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :phrase LIMIT :limit"),
+    matches = db.session.execute(
+        text(f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH :phrase LIMIT :limit)"),
         {"phrase": phrase, "limit": TRIGRAM_SELECTIVE_MATCHES + 1},
-    ).scalars().all()
-    if len(rowids) > TRIGRAM_SELECTIVE_MATCHES:
+    ).scalar_one()
+    if matches > TRIGRAM_SELECTIVE_MATCHES:
         return Search(like)
-    return Search(and_(literal_column(f"{model.__tablename__}.rowid").in_(rowids), like), by_rowid=True)
+    matching = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :phrase").bindparams(phrase=phrase)
+    rowid = literal_column(f"{table}.rowid")
+    return Search(and_(rowid.in_(matching.columns(rowid)), like), by_rowid=True)
 
 
 def in_workspace(model: Any, workspace_id: str, search: Search | None = None) -> Any:
