@@ -171,10 +171,13 @@ def _sort_value(row: Any, key: SortKey) -> Any:
 
 
 
-# A `q` with at most this many matches is answered from the SQLite trigram index: the matching
-# rows are read by rowid, joined and sorted (about 10 µs a row at 1,000,000 tasks). One with more
-# is common enough that walking the list's own order and testing each row usually fills a page
-# sooner; counting the matches up to this bound is what every `q` pays (~1 ms for a common word).
+# A `q` with at most TRIGRAM_SELECTIVE_MATCHES matches is answered from the SQLite trigram index:
+# the matching rows are read by rowid, joined and sorted (about 10 µs a row at 1,000,000 tasks).
+# One with more is common enough that walking the list's own order and testing each row usually
+# fills a page sooner. Up to TRIGRAM_FEW_MATCHES rowids are read at once and listed in the query;
+# beyond that the matches are only counted (cheaper for a common word, whose count stops at the
+# bound) and the query repeats the MATCH as a subquery.
+TRIGRAM_FEW_MATCHES = 200
 TRIGRAM_SELECTIVE_MATCHES = 2000
 
 
@@ -199,16 +202,20 @@ def substring_search(model: Any, needle: str) -> Search:
         return Search(like)
     table = model.__tablename__
     fts = f"{table}_fts"
-    phrase = '"' + needle.replace('"', '""') + '"'
+    matching = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :phrase")
+    phrase = {"phrase": '"' + needle.replace('"', '""') + '"'}
+    rowid = literal_column(f"{table}.rowid")
+    few = db.session.execute(
+        text(f"{matching.text} LIMIT {TRIGRAM_FEW_MATCHES + 1}"), phrase
+    ).scalars().all()
+    if len(few) <= TRIGRAM_FEW_MATCHES:
+        return Search(and_(rowid.in_(few), like), by_rowid=True)
     matches = db.session.execute(
-        text(f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH :phrase LIMIT :limit)"),
-        {"phrase": phrase, "limit": TRIGRAM_SELECTIVE_MATCHES + 1},
+        text(f"SELECT count(*) FROM ({matching.text} LIMIT {TRIGRAM_SELECTIVE_MATCHES + 1})"), phrase
     ).scalar_one()
     if matches > TRIGRAM_SELECTIVE_MATCHES:
         return Search(like)
-    matching = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :phrase").bindparams(phrase=phrase)
-    rowid = literal_column(f"{table}.rowid")
-    return Search(and_(rowid.in_(matching.columns(rowid)), like), by_rowid=True)
+    return Search(and_(rowid.in_(matching.bindparams(**phrase).columns(rowid)), like), by_rowid=True)
 
 
 def in_workspace(model: Any, workspace_id: str, search: Search | None = None) -> Any:

@@ -47,11 +47,12 @@ def test_index_and_like_find_the_same_rows(api, tasks_and_activities, path, monk
     for q in QUERIES:
         expected = sorted(title for (title, description), text_ in zip(TITLES, tasks_and_activities, strict=True)
                           if normalize(q) in text_)
-        monkeypatch.setattr(pagination, "TRIGRAM_SELECTIVE_MATCHES", 10_000)  # index whenever it applies
-        through_index = _found(api, path, q)
-        monkeypatch.setattr(pagination, "TRIGRAM_SELECTIVE_MATCHES", -1)  # always LIKE
-        through_like = _found(api, path, q)
-        assert through_index == through_like == expected, q
+        found = {}
+        for way, few, selective in (("rowids", 10_000, 10_000), ("subquery", 0, 10_000), ("like", -1, -1)):
+            monkeypatch.setattr(pagination, "TRIGRAM_FEW_MATCHES", few)
+            monkeypatch.setattr(pagination, "TRIGRAM_SELECTIVE_MATCHES", selective)
+            found[way] = _found(api, path, q)
+        assert found == {"rowids": expected, "subquery": expected, "like": expected}, q
 
 
 @pytest.mark.parametrize("table, path, field", [("tasks", "/tasks", "title"), ("activities", "/activities", "subject")])
