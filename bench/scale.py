@@ -182,6 +182,8 @@ def list_paths(seeded: Seeded, rare: str) -> dict[str, str]:
         "contact_id": f"/api/v1/tasks?limit=50&contact_id={contact}",
         "q=renewal (common word)": "/api/v1/tasks?limit=50&q=renewal",
         f"q={rare} (rare word)": f"/api/v1/tasks?limit=50&q={quote(rare)}",
+        f"q={rare.split()[0]} (a last name and its prefixes)": f"/api/v1/tasks?limit=50&q={quote(rare.split()[0])}",
+        f"activities q={rare.split()[0]}: (rare)": f"/api/v1/activities?limit=50&q={quote(rare.split()[0] + ':')}",
         "activities first page": "/api/v1/activities?limit=50",
         "feed first page": "/api/v1/activities/feed?limit=50",
     }

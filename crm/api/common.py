@@ -156,7 +156,11 @@ def _field_getter(name: str, field: fields.Field, schema: Schema):
             return value if value is None or type(value) is str else field._serialize(value, attr, obj)
     elif kind is UtcDateTime:
         def get(obj):
-            return format_datetime(getattr(obj, attr))
+            value = getattr(obj, attr)
+            if value is not None and value.tzinfo is None and value.year >= 1000:
+                # format_datetime's text, without strftime (half the time, 200 values a page)
+                return value.isoformat(timespec="seconds") + "Z"
+            return format_datetime(value)
     elif kind is fields.Function:
         def get(obj):
             return field._serialize(None, attr, obj)

@@ -8,6 +8,7 @@ import zoneinfo
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import defaultload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.extensions import db
@@ -191,8 +192,11 @@ def authenticate_key(secret: str) -> ApiKey | None:
     """The live key with this secret, or None for unknown and revoked ones."""
     if not secret or len(secret) > 200:
         return None
+    # One row: the key and its user (whose workspace is not joined: a request has its id).
     key = db.session.execute(
-        select(ApiKey).where(ApiKey.secret_hash == hash_secret(secret))
+        select(ApiKey)
+        .where(ApiKey.secret_hash == hash_secret(secret))
+        .options(defaultload(ApiKey.user).lazyload(User.workspace))
     ).unique().scalar_one_or_none()
     if key is None or key.revoked_at is not None or not key.user.is_active:
         return None

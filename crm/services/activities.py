@@ -9,7 +9,7 @@ from crm.extensions import db
 from crm.models import Activity, ActivityAttendee, User, utcnow
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_contact_ids, check_links
-from crm.services.pagination import Page, SortKey, paginate
+from crm.services.pagination import Page, SortKey, in_workspace, paginate, substring_search
 from crm.services.records import backfill_created_at, check_etag, get_record
 from crm.services.text import normalize, search_text
 
@@ -143,7 +143,8 @@ def involves_contact(contact_id: str):
 
 
 def filter_activities(workspace_id: str, params: dict):
-    stmt = select(Activity).where(Activity.workspace_id == workspace_id)
+    search = substring_search(Activity, normalize(params["q"])) if params.get("q") else None
+    stmt = select(Activity).where(in_workspace(Activity, workspace_id, search))
     for name in ("type", "status", "direction", "outcome"):
         if params.get(name):
             stmt = stmt.where(getattr(Activity, name).in_(params[name]))
@@ -156,8 +157,8 @@ def filter_activities(workspace_id: str, params: dict):
         stmt = stmt.where(Activity.occurred_at > params["after"])
     if params.get("before") is not None:
         stmt = stmt.where(Activity.occurred_at < params["before"])
-    if params.get("q"):
-        stmt = stmt.where(Activity.search_text.contains(normalize(params["q"]), autoescape=True))
+    if search is not None:
+        stmt = stmt.where(search.condition)
     return stmt
 
 

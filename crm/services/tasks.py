@@ -10,7 +10,7 @@ from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, PRIORITIES, Task, User, utcnow
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_links, resolve_names
-from crm.services.pagination import Page, SortKey, paginate
+from crm.services.pagination import Page, SortKey, in_workspace, paginate, substring_search
 from crm.services.records import backfill_created_at, check_etag, config_flag, get_record
 from crm.services.text import normalize, search_text
 
@@ -169,7 +169,8 @@ def tag_condition(tag: str):
 
 
 def filter_tasks(workspace_id: str, params: dict):
-    stmt = select(Task).where(Task.workspace_id == workspace_id)
+    search = substring_search(Task, normalize(params["q"])) if params.get("q") else None
+    stmt = select(Task).where(in_workspace(Task, workspace_id, search))
     for name in ("status", "type"):
         if params.get(name):
             stmt = stmt.where(getattr(Task, name).in_(params[name]))
@@ -188,8 +189,8 @@ def filter_tasks(workspace_id: str, params: dict):
         stmt = stmt.where(not_(overdue_condition()))
     if params.get("tag"):
         stmt = stmt.where(tag_condition(params["tag"]))
-    if params.get("q"):
-        stmt = stmt.where(Task.search_text.contains(normalize(params["q"]), autoescape=True))
+    if search is not None:
+        stmt = stmt.where(search.condition)
     return stmt
 
 
