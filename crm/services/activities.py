@@ -9,8 +9,9 @@ from crm.extensions import db
 from crm.models import Activity, ActivityAttendee, User, utcnow
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_contact_ids, check_links
-from crm.services.pagination import Page, SortKey, in_workspace, paginate, substring_search
+from crm.services.pagination import Page, SortKey, paginate
 from crm.services.records import backfill_created_at, check_etag, get_record
+from crm.services.search import in_workspace, substring_search
 from crm.services.text import normalize, search_text
 
 PLAIN_FIELDS = (

@@ -10,8 +10,9 @@ from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, PRIORITIES, Task, User, utcnow
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_links, resolve_names
-from crm.services.pagination import Page, SortKey, in_workspace, paginate, substring_search
+from crm.services.pagination import Page, SortKey, paginate
 from crm.services.records import backfill_created_at, check_etag, config_flag, get_record
+from crm.services.search import in_workspace, substring_search
 from crm.services.text import normalize, search_text
 
 PARENT_REQUIRED = "At least one parent link (contact_id, company_id, or deal_id) is required"

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from crm.extensions import db
-from crm.services import pagination
+from crm.services import search
 from crm.services.text import normalize, search_text
 
 TITLES = [
@@ -49,8 +49,8 @@ def test_index_and_like_find_the_same_rows(api, tasks_and_activities, path, monk
                           if normalize(q) in text_)
         found = {}
         for way, few, selective in (("rowids", 10_000, 10_000), ("subquery", 0, 10_000), ("like", -1, -1)):
-            monkeypatch.setattr(pagination, "TRIGRAM_FEW_MATCHES", few)
-            monkeypatch.setattr(pagination, "TRIGRAM_SELECTIVE_MATCHES", selective)
+            monkeypatch.setattr(search, "TRIGRAM_FEW_MATCHES", few)
+            monkeypatch.setattr(search, "TRIGRAM_SELECTIVE_MATCHES", selective)
             found[way] = _found(api, path, q)
         assert found == {"rowids": expected, "subquery": expected, "like": expected}, q
 
