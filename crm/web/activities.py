@@ -22,11 +22,11 @@ from crm.web.forms import (
     choice_fields,
     contact_link,
     datetime_fields,
+    prelinked,
     run_service,
     text_fields,
 )
 from crm.web.rendering import is_htmx, list_page, redirect_next, render
-from crm.web.tasks import LINK_FIELDS
 from crm.web.timezones import local_day_start_utc, parse_local_date, to_local
 
 LOG_TARGETS = ("#just-logged-list", "#record-timeline")
@@ -173,9 +173,7 @@ def new_activity():
 def log_activity():
     form = request.form
     data = _activity_form_data(form)
-    links = {name: form[name] for name in LINK_FIELDS if form.get(name)}
-    data.update({k: v for k, v in links.items() if k != "contact_id" or "contact_query" not in form})
-    target = form.get("target") if form.get("target") in LOG_TARGETS else "#just-logged-list"
+    links, target = prelinked(form, data, LOG_TARGETS, "#just-logged-list")
     log_form = log_form_context(target, links, form.get("next", ""))
     try:
         activity, _created = run_service(ActivityInput(), data, _resolving_contact_name(

@@ -121,3 +121,15 @@ def contact_link(form: MultiDict, workspace_id: str) -> dict:
         if contact is not None and (contact.name or "") == query:
             return {"contact_id": picked}
     return {"contact_name": query}
+
+
+LINK_FIELDS = ("contact_id", "company_id", "deal_id")
+
+
+def prelinked(form: MultiDict, data: dict, targets: tuple[str, ...], default_target: str) -> tuple[dict, str]:
+    """The hidden link ids of a pre-linked form (added to `data`; a contact picker on the form
+    decides the contact itself), and the list on the page the new row goes to."""
+    links = {name: form[name] for name in LINK_FIELDS if form.get(name)}
+    data.update({k: v for k, v in links.items() if k != "contact_id" or "contact_query" not in form})
+    target = form.get("target") if form.get("target") in targets else default_target
+    return links, target

@@ -18,6 +18,7 @@ from crm.web.forms import (
     choice_fields,
     contact_link,
     datetime_fields,
+    prelinked,
     run_service,
     text_fields,
 )
@@ -33,7 +34,6 @@ QUICK_VIEWS = {
     "all": "All",
 }
 QUICK_ADD_TARGETS = ("#task-list", "#record-tasks")
-LINK_FIELDS = ("contact_id", "company_id", "deal_id")
 ONE_SECOND = timedelta(seconds=1)
 
 
@@ -180,10 +180,7 @@ def new_task():
 def create_task():
     form = request.form
     data = _task_form_data(form)
-    links = {name: form[name] for name in LINK_FIELDS if form.get(name)}
-    # Pre-linked quick adds carry hidden ids; a picker on the form decides the contact itself.
-    data.update({k: v for k, v in links.items() if k != "contact_id" or "contact_query" not in form})
-    target = form.get("target") if form.get("target") in QUICK_ADD_TARGETS else "#task-list"
+    links, target = prelinked(form, data, QUICK_ADD_TARGETS, "#task-list")
     quick_add = quick_add_context(target, links, form.get("next", ""))
     try:
         task = run_service(TaskInput(), data, lambda d: tasks.create_task(_workspace_id(), current_user, d))
