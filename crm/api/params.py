@@ -67,13 +67,18 @@ def _text(max_len: int):
     return Text(validate=validate.Length(min=1, max=max_len))
 
 
-class ListParams(Schema):
+class PageParams(Schema):
+    """What every cursor-paged list takes."""
+
     class Meta:
         unknown = RAISE
 
     limit = QueryInteger(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = _text(2000)
     include_total = QueryBool(load_default=False)
+
+
+class ListParams(PageParams):
     q = Text(validate=validate.Length(max=200), allow_none=True)
 
 
@@ -110,13 +115,7 @@ class ActivityListParams(ListParams):
     before = UtcDateTime()
 
 
-class FeedParams(Schema):
-    class Meta:
-        unknown = RAISE
-
-    limit = QueryInteger(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = _text(2000)
-    include_total = QueryBool(load_default=False)
+class FeedParams(PageParams):
     contact_id = _id("contact")
     company_id = _id("company")
     deal_id = _id("deal")
