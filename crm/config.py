@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from crm.database import read_json_column
+
 
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None:
@@ -41,7 +43,7 @@ def defaults(instance_path: str) -> dict:
         "CRM_PROXY_HOPS": int(os.environ.get("CRM_PROXY_HOPS", "0")),
         "CRM_AUTO_MIGRATE": _bool(os.environ.get("CRM_AUTO_MIGRATE"), default=True),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_deserializer": read_json_column},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

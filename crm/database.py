@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 from pathlib import Path
 
+import orjson
 from flask import Flask, g, request
 from sqlalchemy import event, text
 
@@ -26,6 +28,15 @@ def writing():
         yield
     finally:
         write_intent.reset(token)
+
+
+def read_json_column(text_value: str):
+    """JSON columns as Python values: orjson, several times faster than the standard parser,
+    which still reads what orjson refuses (integers beyond 64 bits, stored from PostgreSQL)."""
+    try:
+        return orjson.loads(text_value)
+    except orjson.JSONDecodeError:
+        return json.loads(text_value)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

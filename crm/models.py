@@ -137,10 +137,6 @@ class ApiKey(db.Model):
 
     user: Mapped[User] = relationship(lazy="joined")
 
-    @property
-    def scope_set(self) -> frozenset[str]:
-        return frozenset(s for s in self.scopes.split(",") if s)
-
 
 class Company(Versioned, db.Model):
     __tablename__ = "companies"

@@ -32,7 +32,7 @@ task_out = TaskOut()
            also_ok=True, description="An activity whose (`source`, `external_id`) exists already is not "
            "created again: the existing one is returned with 200.")
 def create_activity():
-    activity, created = activities.log_activity(g.workspace_id, g.user, load_body())
+    activity, created = activities.log_activity(g.workspace_id, g.caller.user_id, load_body())
     return resource_response(activity, activity_out, 201 if created else 200,
                              location_endpoint="api.get_activity" if created else None)
 
@@ -41,7 +41,7 @@ def create_activity():
 @require_scope("activities:read")
 @operation(summary="List activities", tag="activities", query=ActivityListParams, out=ActivityOut, many=True)
 def list_activities():
-    page = activities.list_activities(g.workspace_id, load_query())
+    page = activities.list_activities(g.workspace_id, load_query(), rows=True)
     return list_response(page, activity_out)
 
 

@@ -31,14 +31,13 @@ def rate_limit_key() -> str:
 
 
 def authenticate() -> None:
-    key = accounts.authenticate_key(presented_secret() or "")
-    if key is None:
+    caller = accounts.authenticate_key(presented_secret() or "")
+    if caller is None:
         raise ApiError(401, "unauthorized", "A valid API key is required (X-Api-Key or Authorization: Bearer).",
                        headers={"WWW-Authenticate": 'Bearer realm="api"'})
-    g.touch_key_id = key.id if accounts.needs_touch(key) else None
-    g.api_key = key
-    g.user = key.user
-    g.workspace_id = key.workspace_id
+    g.touch_key_id = caller.key_id if accounts.needs_touch(caller) else None
+    g.caller = caller
+    g.workspace_id = caller.workspace_id
 
 
 def require_scope(*scopes: str):
@@ -49,7 +48,7 @@ def require_scope(*scopes: str):
 
         @wraps(view)
         def wrapper(*args, **kwargs):
-            missing = [s for s in scopes if not accounts.has_scope(g.api_key, s)]
+            missing = [s for s in scopes if not accounts.has_scope(g.caller.scopes, s)]
             if missing:
                 raise ApiError(403, "insufficient_permissions",
                                f"This API key lacks the scope {', '.join(missing)}.",

@@ -70,7 +70,7 @@ def load_query() -> dict:
     unknown or repeated parameters are errors too."""
     from crm.api.openapi import current_operation
 
-    schema = current_operation().query()
+    schema = current_operation().query_schema()
     args = request.args
     repeated = {k: ["Given more than once."] for k in args if len(args.getlist(k)) > 1}
     if repeated:
@@ -164,6 +164,22 @@ def _field_getter(name: str, field: fields.Field, schema: Schema):
     elif kind is fields.Function:
         def get(obj):
             return field._serialize(None, attr, obj)
+    elif kind is fields.Dict and field.key_field is None and field.value_field is None:
+        def get(obj):
+            value = getattr(obj, attr)
+            return None if value is None else dict(value)
+    elif kind is fields.List and type(field.inner) is fields.String:
+        inner = field.inner
+
+        def get(obj):
+            value = getattr(obj, attr)
+            if value is None:
+                return None
+            return [v if type(v) is str else inner._serialize(v, attr, obj) for v in value]
+    elif field._CHECK_ATTRIBUTE and "." not in attr:
+        # What `field.serialize` does for an attribute the record has, without the lookup machinery.
+        def get(obj):
+            return field._serialize(getattr(obj, attr), attr, obj)
     else:
         def get(obj):
             return field.serialize(attr, obj, accessor=schema.get_attribute)

@@ -22,7 +22,7 @@ def idempotent(view):
             raise ApiError(400, "validation_error", "The Idempotency-Key header is invalid.",
                            {"Idempotency-Key": ["Must be 1 to 255 characters."]})
         fingerprint = idempotency.request_fingerprint(request.method, request.path, request.get_data(cache=True))
-        claim = idempotency.claim(g.api_key.id, key, fingerprint)
+        claim = idempotency.claim(g.caller.key_id, key, fingerprint)
         if claim.state == "reused":
             raise ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request.")
         if claim.state == "in_progress":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from apispec import APISpec
@@ -62,8 +62,20 @@ class Operation:
     deletes: bool = False
     description: str | None = None
 
-    def body_schema(self) -> Schema | None:
+    # Schemas hold no per-call state: each operation builds its two once, not per request.
+    @cached_property
+    def _body_schema(self) -> Schema | None:
         return self.body(partial=True) if self.body and self.partial else (self.body() if self.body else None)
+
+    @cached_property
+    def _query_schema(self) -> Schema | None:
+        return self.query() if self.query else None
+
+    def body_schema(self) -> Schema | None:
+        return self._body_schema
+
+    def query_schema(self) -> Schema | None:
+        return self._query_schema
 
 
 def operation(**kwargs):

@@ -61,7 +61,7 @@ def register(res: Resource) -> None:
     @require_scope("records:read")
     @operation(summary=f"List {res.path}", tag=tag, query=res.params, out=res.output, many=True)
     def list_():
-        return list_response(res.list(g.workspace_id, load_query()), out)
+        return list_response(res.list(g.workspace_id, load_query(), rows=True), out)
 
     @require_scope("records:read")
     @operation(summary=f"Get {a} {res.singular}", tag=tag, out=res.output)

@@ -26,7 +26,7 @@ task_out = TaskOut()
 @idempotent
 @operation(summary="Create a task", tag="tasks", body=TaskInput, out=TaskOut, created=True)
 def create_task():
-    task = tasks.create_task(g.workspace_id, g.user, load_body())
+    task = tasks.create_task(g.workspace_id, g.caller.user_id, load_body())
     return resource_response(task, task_out, 201, location_endpoint="api.get_task")
 
 
@@ -34,7 +34,7 @@ def create_task():
 @require_scope("tasks:read")
 @operation(summary="List tasks", tag="tasks", query=TaskListParams, out=TaskOut, many=True)
 def list_tasks():
-    return list_response(tasks.list_tasks(g.workspace_id, load_query()), task_out)
+    return list_response(tasks.list_tasks(g.workspace_id, load_query(), rows=True), task_out)
 
 
 @bp.get("/tasks/<id(task):record_id>")

@@ -16,7 +16,7 @@ user_out = UserOut()
 @bp.get("/users")
 @operation(summary="List users", tag="users", query=UserListParams, out=UserOut, many=True)
 def list_users():
-    return list_response(records.list_users(g.workspace_id, load_query()), user_out)
+    return list_response(records.list_users(g.workspace_id, load_query(), rows=True), user_out)
 
 
 @bp.get("/users/<id(user):record_id>")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import zoneinfo
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import defaultload
+from sqlalchemy import bindparam, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.extensions import db
@@ -188,24 +188,40 @@ def create_api_key(user: User, *, scopes: list[str] | None = None, label: str | 
     return key, secret
 
 
-def authenticate_key(secret: str) -> ApiKey | None:
-    """The live key with this secret, or None for unknown and revoked ones."""
+@dataclass(frozen=True)
+class Caller:
+    """Who an API request acts for: the live key that authenticated it, and that key's user."""
+
+    key_id: str
+    user_id: str
+    workspace_id: str
+    scopes: frozenset[str]
+    last_used_at: datetime | None
+
+
+_keys, _users = ApiKey.__table__, User.__table__
+# Every API request runs this; built once (only its parameter changes).
+_LIVE_KEY = (
+    select(_keys.c.id, _keys.c.user_id, _keys.c.workspace_id, _keys.c.scopes, _keys.c.last_used_at)
+    .join(_users, _users.c.id == _keys.c.user_id)
+    .where(_keys.c.secret_hash == bindparam("secret_hash"), _keys.c.revoked_at.is_(None), _users.c.is_active)
+)
+
+
+def authenticate_key(secret: str) -> Caller | None:
+    """The caller holding this secret, or None for unknown and revoked keys and inactive users."""
     if not secret or len(secret) > 200:
         return None
-    # One row: the key and its user (whose workspace is not joined: a request has its id).
-    key = db.session.execute(
-        select(ApiKey)
-        .where(ApiKey.secret_hash == hash_secret(secret))
-        .options(defaultload(ApiKey.user).lazyload(User.workspace))
-    ).unique().scalar_one_or_none()
-    if key is None or key.revoked_at is not None or not key.user.is_active:
+    row = db.session.execute(_LIVE_KEY, {"secret_hash": hash_secret(secret)}).first()
+    if row is None:
         return None
-    return key
+    key_id, user_id, workspace_id, scopes, last_used_at = row
+    return Caller(key_id, user_id, workspace_id, frozenset(s for s in scopes.split(",") if s), last_used_at)
 
 
-def needs_touch(key: ApiKey) -> bool:
+def needs_touch(caller: Caller) -> bool:
     """Last use is recorded at most once a minute per key, so reads rarely turn into writes."""
-    return key.last_used_at is None or utcnow() - key.last_used_at >= LAST_USED_RESOLUTION
+    return caller.last_used_at is None or utcnow() - caller.last_used_at >= LAST_USED_RESOLUTION
 
 
 def touch_api_key(key_id: str) -> None:
@@ -217,8 +233,8 @@ def touch_api_key(key_id: str) -> None:
         db.session.commit()
 
 
-def has_scope(key: ApiKey, scope: str) -> bool:
-    scopes = key.scope_set
+def has_scope(scopes: frozenset[str], scope: str) -> bool:
+    """A :write scope also grants :read."""
     if scope in scopes:
         return True
     resource, _, action = scope.partition(":")

@@ -6,7 +6,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
-from crm.models import Activity, ActivityAttendee, User, utcnow
+from crm.models import Activity, ActivityAttendee, utcnow
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_contact_ids, check_links
 from crm.services.pagination import Page, SortKey, paginate
@@ -60,16 +60,18 @@ def _apply(activity: Activity, data: dict) -> None:
 
 
 def build_activity(
-    workspace_id: str, user: User | None, data: dict, *, activity_id: str | None = None,
+    workspace_id: str, author_id: str | None, data: dict, *, activity_id: str | None = None,
 ) -> Activity:
     """A new activity with every create rule applied, not yet added to the session.
+
+    `author_id`: the user logging it, who owns it unless the data says otherwise.
 
     `log_activity` saves one; the importer (crm/services/transfer.py) saves many per commit.
     """
     activity = Activity(
         workspace_id=workspace_id,
-        created_by=user.id if user else None,
-        owner_id=user.id if user else None,
+        created_by=author_id,
+        owner_id=author_id,
         status="completed",
         source="manual",
         meta={},
@@ -85,7 +87,7 @@ def build_activity(
     return activity
 
 
-def log_activity(workspace_id: str, user: User, data: dict) -> tuple[Activity, bool]:
+def log_activity(workspace_id: str, author_id: str | None, data: dict) -> tuple[Activity, bool]:
     """Create an activity, or return the existing one with the same (source, external_id).
 
     Returns (activity, created).
@@ -96,7 +98,7 @@ def log_activity(workspace_id: str, user: User, data: dict) -> tuple[Activity, b
         existing = find_by_external_id(workspace_id, source, external_id)
         if existing is not None:
             return existing, False
-    activity = build_activity(workspace_id, user, data)
+    activity = build_activity(workspace_id, author_id, data)
     db.session.add(activity)
     try:
         db.session.commit()
@@ -163,7 +165,7 @@ def filter_activities(workspace_id: str, params: dict):
     return stmt
 
 
-def list_activities(workspace_id: str, params: dict) -> Page:
+def list_activities(workspace_id: str, params: dict, *, rows: bool = False) -> Page:
     return paginate(
         filter_activities(workspace_id, params),
         sort=params.get("sort") or DEFAULT_SORT,
@@ -172,4 +174,5 @@ def list_activities(workspace_id: str, params: dict) -> Page:
         cursor=params.get("cursor"),
         limit=params.get("limit", 50),
         include_total=params.get("include_total", False),
+        rows=rows,
     )

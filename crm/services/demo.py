@@ -95,7 +95,7 @@ def seed_demo(workspace: Workspace, *, task_count: int = 300, activity_count: in
             data["description"] = f"Context: {contact.name} asked for this on our last call.\n\n- check the **numbers**\n- attach the deck"
         if status == "completed":
             data["completed_at"] = min(now, created + timedelta(days=rng.randint(0, 5)))
-        tasks.create_task(workspace.id, rng.choice(users), data)
+        tasks.create_task(workspace.id, rng.choice(users).id, data)
     for _ in range(activity_count):
         contact = rng.choice(contacts)
         kind, subject, body = rng.choice(ACTIVITY_TEMPLATES)
@@ -110,7 +110,7 @@ def seed_demo(workspace: Workspace, *, task_count: int = 300, activity_count: in
                         outcome=rng.choice(["connected", "voicemail", "no_answer"]))
         if kind == "meeting":
             data["attendees"] = [c.id for c in rng.sample(contacts, 2)]
-        activities.log_activity(workspace.id, rng.choice(users), data)
+        activities.log_activity(workspace.id, rng.choice(users).id, data)
     return {"users": len(users), "companies": len(companies), "contacts": len(contacts), "deals": len(deals),
             "tasks": task_count, "activities": activity_count}
 

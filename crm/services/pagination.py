@@ -13,6 +13,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import defaultload
 
 from crm.extensions import db
+from crm.services import rows as row_views
 from crm.services.errors import ValidationFailed
 
 
@@ -109,8 +110,12 @@ def paginate(
     cursor: str | None,
     limit: int,
     include_total: bool = False,
+    rows: bool = False,
 ) -> Page:
-    """Run `stmt` (already filtered) one page at a time, in a fixed number of statements."""
+    """Run `stmt` (already filtered) one page at a time, in a fixed number of statements.
+
+    `rows`: the page's items are read-only row views (crm/services/rows.py), for a list that is
+    only dumped; otherwise they are the model's objects."""
     name, descending = parse_sort(sort)
     key = keys[name]
     total = None
@@ -126,16 +131,20 @@ def paginate(
         value = _decode_value(payload.get("v"), key.kind)
         stmt = stmt.where(keyset_condition(key, id_column, descending, value, payload["i"]))
     stmt = stmt.order_by(*order_by(key, id_column, descending)).limit(limit + 1)
-    stmt = stmt.options(*linked_one_level(stmt))
-    rows = list(db.session.execute(stmt).unique().scalars())
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+    if rows:
+        entity = stmt.column_descriptions[0]["entity"]
+        items = row_views.read(row_views.as_rows(stmt, entity), entity)
+    else:
+        stmt = stmt.options(*linked_one_level(stmt))
+        items = list(db.session.execute(stmt).unique().scalars())
+    has_more = len(items) > limit
+    items = items[:limit]
     next_cursor = None
-    if has_more and rows:
-        last = rows[-1]
+    if has_more and items:
+        last = items[-1]
         last_value = _sort_value(last, key)
         next_cursor = encode_cursor({"s": sort, "v": _encode_value(last_value), "i": last.id})
-    return Page(items=rows, has_more=has_more, next_cursor=next_cursor, total=total)
+    return Page(items=items, has_more=has_more, next_cursor=next_cursor, total=total)
 
 
 def linked_one_level(stmt: Select) -> list:

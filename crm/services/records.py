@@ -57,14 +57,6 @@ def require_links(workspace_id: str, data: dict, fields: tuple[str, ...]) -> Non
         raise ValidationFailed(errors)
 
 
-def list_records(
-    stmt, *, sort: str, keys: dict[str, SortKey], id_column, cursor: str | None, limit: int,
-    include_total: bool,
-) -> Page:
-    return paginate(stmt, sort=sort, keys=keys, id_column=id_column, cursor=cursor, limit=limit,
-                    include_total=include_total)
-
-
 def unlink_everywhere(field: str, record_id: str, models: tuple) -> None:
     """Set `field` to NULL wherever it points at `record_id`, bumping versions so ETags change."""
     for model in models:
@@ -131,7 +123,7 @@ def delete_company(company: Company, if_match: str | None = None) -> None:
     db.session.commit()
 
 
-def list_companies(workspace_id: str, params: dict) -> Page:
+def list_companies(workspace_id: str, params: dict, *, rows: bool = False) -> Page:
     stmt = select(Company).where(Company.workspace_id == workspace_id)
     if params.get("q"):
         q = normalize(params["q"])
@@ -139,7 +131,7 @@ def list_companies(workspace_id: str, params: dict) -> Page:
                               Company.domain.contains(q, autoescape=True)))
     if params.get("domain"):
         stmt = stmt.where(Company.domain == params["domain"].lower())
-    return _page(stmt, Company, COMPANY_SORTS, params)
+    return _page(stmt, Company, COMPANY_SORTS, params, rows=rows)
 
 
 # --- Contacts --------------------------------------------------------------------------
@@ -198,7 +190,7 @@ def delete_contact(contact: Contact, if_match: str | None = None) -> None:
     db.session.commit()
 
 
-def list_contacts(workspace_id: str, params: dict) -> Page:
+def list_contacts(workspace_id: str, params: dict, *, rows: bool = False) -> Page:
     stmt = select(Contact).where(Contact.workspace_id == workspace_id)
     if params.get("q"):
         q = normalize(params["q"])
@@ -208,7 +200,7 @@ def list_contacts(workspace_id: str, params: dict) -> Page:
         stmt = stmt.where(Contact.company_id == params["company_id"])
     if params.get("email"):
         stmt = stmt.where(Contact.email == params["email"])
-    return _page(stmt, Contact, CONTACT_SORTS, params)
+    return _page(stmt, Contact, CONTACT_SORTS, params, rows=rows)
 
 
 # --- Deals -----------------------------------------------------------------------------
@@ -260,14 +252,14 @@ def delete_deal(deal: Deal, if_match: str | None = None) -> None:
     db.session.commit()
 
 
-def list_deals(workspace_id: str, params: dict) -> Page:
+def list_deals(workspace_id: str, params: dict, *, rows: bool = False) -> Page:
     stmt = select(Deal).where(Deal.workspace_id == workspace_id)
     if params.get("q"):
         stmt = stmt.where(Deal.name_norm.contains(normalize(params["q"]), autoescape=True))
     for field in ("company_id", "contact_id", "stage"):
         if params.get(field):
             stmt = stmt.where(getattr(Deal, field) == params[field])
-    return _page(stmt, Deal, DEAL_SORTS, params)
+    return _page(stmt, Deal, DEAL_SORTS, params, rows=rows)
 
 
 # --- Users -----------------------------------------------------------------------------
@@ -279,15 +271,16 @@ USER_SORTS = {
 }
 
 
-def list_users(workspace_id: str, params: dict) -> Page:
+def list_users(workspace_id: str, params: dict, *, rows: bool = False) -> Page:
     stmt = select(User).where(User.workspace_id == workspace_id)
     if params.get("q"):
         q = params["q"].lower()
         stmt = stmt.where(or_(User.name.ilike(f"%{q}%"), User.email.contains(q, autoescape=True)))
-    return _page(stmt, User, USER_SORTS, params, default_sort="created_at")
+    return _page(stmt, User, USER_SORTS, params, default_sort="created_at", rows=rows)
 
 
-def _page(stmt, model, keys: dict[str, SortKey], params: dict[str, Any], default_sort: str = "-created_at") -> Page:
+def _page(stmt, model, keys: dict[str, SortKey], params: dict[str, Any], default_sort: str = "-created_at",
+          *, rows: bool = False) -> Page:
     return paginate(
         stmt,
         sort=params.get("sort") or default_sort,
@@ -296,4 +289,5 @@ def _page(stmt, model, keys: dict[str, SortKey], params: dict[str, Any], default
         cursor=params.get("cursor"),
         limit=params.get("limit", 50),
         include_total=params.get("include_total", False),
+        rows=rows,
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, not_, select
 
 from crm.extensions import db
-from crm.models import OPEN_TASK_STATUSES, PRIORITIES, Task, User, utcnow
+from crm.models import OPEN_TASK_STATUSES, PRIORITIES, Task, utcnow
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_links, resolve_names
 from crm.services.pagination import Page, SortKey, paginate
@@ -82,15 +82,17 @@ def _apply_status(task: Task, data: dict) -> None:
         task.completed_at = None
 
 
-def build_task(workspace_id: str, user: User | None, data: dict, *, task_id: str | None = None) -> Task:
+def build_task(workspace_id: str, author_id: str | None, data: dict, *, task_id: str | None = None) -> Task:
     """A new task with every create rule applied, not yet added to the session.
+
+    `author_id`: the user creating it, who owns it unless the data says otherwise.
 
     `create_task` saves one; the importer (crm/services/transfer.py) saves many per commit.
     """
     task = Task(
         workspace_id=workspace_id,
-        created_by=user.id if user else None,
-        owner_id=user.id if user else None,
+        created_by=author_id,
+        owner_id=author_id,
         status="pending",
         type="todo",
         priority_rank=PRIORITIES.index("normal"),
@@ -105,8 +107,8 @@ def build_task(workspace_id: str, user: User | None, data: dict, *, task_id: str
     return task
 
 
-def create_task(workspace_id: str, user: User, data: dict) -> Task:
-    task = build_task(workspace_id, user, data)
+def create_task(workspace_id: str, author_id: str | None, data: dict) -> Task:
+    task = build_task(workspace_id, author_id, data)
     db.session.add(task)
     db.session.commit()
     return task
@@ -195,7 +197,7 @@ def filter_tasks(workspace_id: str, params: dict):
     return stmt
 
 
-def list_tasks(workspace_id: str, params: dict) -> Page:
+def list_tasks(workspace_id: str, params: dict, *, rows: bool = False) -> Page:
     return paginate(
         filter_tasks(workspace_id, params),
         sort=params.get("sort") or DEFAULT_SORT,
@@ -204,5 +206,6 @@ def list_tasks(workspace_id: str, params: dict) -> Page:
         cursor=params.get("cursor"),
         limit=params.get("limit", 50),
         include_total=params.get("include_total", False),
+        rows=rows,
     )
 

@@ -171,7 +171,7 @@ class Importer:
 
     def __init__(self, workspace_id: str, user: User | None, *, default_kind: str | None = None):
         self.workspace_id = workspace_id
-        self.user = user
+        self.author_id = user.id if user else None
         self.default_kind = default_kind
         self.schemas = {kind: cls() for kind, cls in INPUT_SCHEMAS.items()}
         self.owner_ids: dict[str, str | None] = {}
@@ -297,9 +297,9 @@ class Importer:
     def _build(self, p: _Pending):
         ws = self.workspace_id
         if p.kind == "task":
-            return tasks.build_task(ws, self.user, p.data, task_id=p.record_id)
+            return tasks.build_task(ws, self.author_id, p.data, task_id=p.record_id)
         if p.kind == "activity":
-            return activities.build_activity(ws, self.user, p.data, activity_id=p.record_id)
+            return activities.build_activity(ws, self.author_id, p.data, activity_id=p.record_id)
         builder = {"company": records.build_company, "contact": records.build_contact,
                    "deal": records.build_deal}[p.kind]
         return builder(ws, p.data, record_id=p.record_id)

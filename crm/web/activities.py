@@ -177,7 +177,7 @@ def log_activity():
     log_form = log_form_context(target, links, form.get("next", ""))
     try:
         activity, _created = run_service(ActivityInput(), data, _resolving_contact_name(
-            data, lambda d: activities.log_activity(_workspace_id(), current_user, d)))
+            data, lambda d: activities.log_activity(_workspace_id(), current_user.id, d)))
     except FormInvalid as exc:
         if is_htmx():
             return render("activities/_log_form.html", status=422, log_form=log_form, errors=exc.errors,

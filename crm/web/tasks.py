@@ -183,7 +183,7 @@ def create_task():
     links, target = prelinked(form, data, QUICK_ADD_TARGETS, "#task-list")
     quick_add = quick_add_context(target, links, form.get("next", ""))
     try:
-        task = run_service(TaskInput(), data, lambda d: tasks.create_task(_workspace_id(), current_user, d))
+        task = run_service(TaskInput(), data, lambda d: tasks.create_task(_workspace_id(), current_user.id, d))
     except FormInvalid as exc:
         if is_htmx():
             return render("tasks/_quick_add.html", status=422, quick_add=quick_add, errors=exc.errors,

@@ -107,7 +107,7 @@ def seed(app, account):
             with app.app_context():
                 user = db.session.get(User, account["user_id"])
                 loaded = TaskInput().load({"title": title, **data})
-                return tasks.create_task(account["workspace_id"], user, loaded).id
+                return tasks.create_task(account["workspace_id"], user.id, loaded).id
 
         def overdue_task(self, title: str):
             return self.task(title, due_at=(utcnow() - timedelta(days=2)).isoformat() + "Z")
@@ -120,7 +120,7 @@ def seed(app, account):
             with app.app_context():
                 user = db.session.get(User, account["user_id"])
                 loaded = ActivityInput().load(data)
-                return activities.log_activity(account["workspace_id"], user, loaded)[0].id
+                return activities.log_activity(account["workspace_id"], user.id, loaded)[0].id
 
         def get_task(self, task_id: str):
             with app.app_context():

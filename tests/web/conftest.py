@@ -71,7 +71,7 @@ class Web:
         data = {k: (v.isoformat() + "Z" if isinstance(v, datetime) else v) for k, v in data.items()}
         with self.app.app_context():
             loaded = TaskInput().load({"title": title, **data})
-            return tasks.create_task(self.workspace_id, self.user(), loaded).id
+            return tasks.create_task(self.workspace_id, self.user().id, loaded).id
 
     def activity(self, **data) -> str:
         from crm.schemas import ActivityInput
@@ -79,7 +79,7 @@ class Web:
 
         with self.app.app_context():
             loaded = ActivityInput().load({"type": "call", **data})
-            return activities.log_activity(self.workspace_id, self.user(), loaded)[0].id
+            return activities.log_activity(self.workspace_id, self.user().id, loaded)[0].id
 
     def contact(self, first: str, last: str, **data) -> str:
         from crm.services import records
