@@ -344,7 +344,7 @@ def section_profile(app, seeded: Seeded, results: dict, repeat: int = 30) -> Non
     total = cumulative["flask/app.py:wsgi_app"]
     parts = {
         "serialization (list_response: schema dump + orjson + Response)": cumulative["api/common.py:list_response"],
-        "list_tasks (query + rows to objects)": cumulative["services/tasks.py:list_tasks"],
+        "list_tasks (query + rows read into views)": cumulative["services/tasks.py:list_tasks"],
         "query parameters (load_query)": cumulative["api/common.py:load_query"],
         "authentication": cumulative["api/auth.py:authenticate"],
     }

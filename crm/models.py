@@ -233,9 +233,11 @@ class Task(Versioned, db.Model):
         # "My open tasks by due date": the index yields the owner's tasks in due order and holds
         # their status, so closed ones are skipped without reading their rows.
         Index("ix_tasks_ws_owner_due_status", "workspace_id", "owner_id", "due_at", "id", "status"),
-        # PostgreSQL checks a non-leading column only on the row, so there open tasks get their own.
+        # Open tasks by due date without meeting the closed ones. SQLite uses it when the query
+        # states this condition with the same literals (crm.services.tasks.status_condition).
         Index("ix_tasks_ws_owner_open_due", "workspace_id", "owner_id", "due_at", "id",
-              postgresql_where=text("status IN ('pending', 'in_progress')")).ddl_if(dialect="postgresql"),
+              postgresql_where=text("status IN ('pending', 'in_progress')"),
+              sqlite_where=text("status IN ('pending', 'in_progress')")),
         Index("ix_tasks_ws_status_due", "workspace_id", "status", "due_at"),
         # A record's tasks, newest first, without a sort.
         Index("ix_tasks_contact_created", "contact_id", "workspace_id", "created_at", "id"),

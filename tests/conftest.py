@@ -219,3 +219,18 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+@pytest.fixture
+def sqlite_api():
+    """An install on SQLite whatever backend the run uses, for what only SQLite has (the trigram
+    index of `q`, the query plans its partial indexes depend on)."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(folder) / 'fts.sqlite3'}"})
+        ws_id, user_id, secret = make_account(app)
+        yield app, Api(app.test_client(), secret, ws_id, user_id)
+        with app.app_context():
+            db.engine.dispose()

@@ -186,3 +186,35 @@ def test_users_list_shows_only_own_workspace(api, other_api):
 def test_overdue_does_not_count_tasks_due_later(api):
     api.create("/tasks", {"title": "later", "due_at": "2099-01-01"})
     assert api.get("/tasks?overdue=true").get_json()["data"] == []
+
+
+@pytest.mark.parametrize("status", ["pending,in_progress", "in_progress,pending"])
+def test_my_open_tasks_by_due_date_read_only_open_tasks_on_sqlite(sqlite_api, status):
+    """SQLite uses the partial index of open tasks only when the query states its condition with
+    the same literals; otherwise it walks every closed task of the owner first (3 ms at 1,000,000
+    tasks instead of 0.4, docs/performance.md). Whatever order the statuses are given in."""
+    from sqlalchemy import event
+
+    from crm.extensions import db
+
+    app, api = sqlite_api
+    for i in range(3):
+        api.create("/tasks", {"title": f"t{i}", "due_at": f"2026-05-0{i + 1}T09:00:00Z"})
+    seen = []
+
+    def capture(conn, cursor, statement, parameters, *args):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM tasks" in statement:
+            seen.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        body = api.get(f"/tasks?owner_id={api.user_id}&status={status}&sort=due_at").get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert [t["title"] for t in body["data"]] == ["t0", "t1", "t2"]
+    (statement, parameters), = seen
+    with app.app_context():
+        plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    assert any("ix_tasks_ws_owner_open_due" in row[-1] for row in plan), plan

@@ -3,11 +3,9 @@
 import pytest
 from sqlalchemy import text
 
-from crm import create_app
 from crm.extensions import db
 from crm.services import search
 from crm.services.text import normalize, search_text
-from tests.conftest import BASE_CONFIG, Api, make_account
 
 TITLES = [
     ("100% done", "half_way there"),
@@ -40,21 +38,6 @@ def make_records(api):
 @pytest.fixture
 def tasks_and_activities(api):
     return make_records(api)
-
-
-@pytest.fixture
-def sqlite_api():
-    """The trigram index is SQLite's (PostgreSQL searches with pg_trgm), so its own test runs on a
-    SQLite install whatever backend the run uses."""
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as folder:
-        app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(folder) / 'fts.sqlite3'}"})
-        ws_id, user_id, secret = make_account(app)
-        yield app, Api(app.test_client(), secret, ws_id, user_id)
-        with app.app_context():
-            db.engine.dispose()
 
 
 def _found(api, path, q):
