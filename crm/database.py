@@ -42,11 +42,29 @@ def read_json_column(text_value: str):
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def end_request_transaction(response) -> None:
+    """Close what a request left open. Services commit their own writes, so what is left is a
+    read, committed, or a failed write, rolled back. (For a read the two are the same, except
+    that psycopg forgets its prepared statements on every rollback: PostgreSQL then plans the
+    list query again on every request, which cost more than running it at 1,000,000 tasks.)"""
+    session = db.session
+    if (request.method in SAFE_METHODS and response.status_code < 400
+            and not (session.new or session.dirty or session.deleted)):
+        session.commit()
+    else:
+        session.rollback()
+
+
 def configure_engine(app: Flask) -> None:
     @app.before_request
     def mark_write_intent():
         if request.method not in SAFE_METHODS:
             g.write_intent_token = write_intent.set(True)
+
+    @app.after_request
+    def end_transaction(response):
+        end_request_transaction(response)
+        return response
 
     @app.teardown_request
     def clear_write_intent(_exc):

@@ -6,7 +6,8 @@ from flask import Blueprint, Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from crm.extensions import csrf, db, limiter
+from crm.database import end_request_transaction
+from crm.extensions import csrf, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -55,9 +56,8 @@ def reject_undeclared_query(view) -> None:
 
 @bp.after_request
 def finish_request(response):
-    # Services commit their own work; whatever is left (a failed write) is dropped here, so the
-    # key's last-used stamp below runs in a transaction of its own.
-    db.session.rollback()
+    # Ended here already, so that the key's last-used stamp below runs in a transaction of its own.
+    end_request_transaction(response)
     key_id = g.pop("touch_key_id", None)
     if key_id:
         from crm.services.accounts import touch_api_key

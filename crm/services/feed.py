@@ -11,7 +11,7 @@ from crm.extensions import db
 from crm.models import Activity, Task, task_timeline_at
 from crm.services.activities import involves_contact
 from crm.services.errors import ValidationFailed
-from crm.services.pagination import decode_cursor, encode_cursor, linked_one_level
+from crm.services.pagination import decode_cursor, encode_cursor, fetch_limit, linked_one_level
 
 FEED_SORT = "-at"
 
@@ -79,9 +79,9 @@ def feed(workspace_id: str, params: dict) -> FeedPage:
         acts = acts.where(_before(Activity.occurred_at, Activity.id, cursor_at, last_id))
         tasks = tasks.where(_before(at, Task.id, cursor_at, last_id))
 
-    acts = acts.order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(limit + 1)
+    acts = acts.order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(fetch_limit(limit))
     acts = acts.options(*linked_one_level(acts))
-    tasks = tasks.order_by(at.desc(), Task.id.desc()).limit(limit + 1)
+    tasks = tasks.order_by(at.desc(), Task.id.desc()).limit(fetch_limit(limit))
     tasks = tasks.options(*linked_one_level(tasks))
     items = [FeedItem("activity", row.at, row.Activity) for row in db.session.execute(acts).unique()]
     items += [FeedItem("task", row.at, row.Task) for row in db.session.execute(tasks).unique()]

@@ -130,7 +130,7 @@ def paginate(
             raise ValidationFailed.field("cursor", "Invalid cursor.")
         value = _decode_value(payload.get("v"), key.kind)
         stmt = stmt.where(keyset_condition(key, id_column, descending, value, payload["i"]))
-    stmt = stmt.order_by(*order_by(key, id_column, descending)).limit(limit + 1)
+    stmt = stmt.order_by(*order_by(key, id_column, descending)).limit(fetch_limit(limit))
     if rows:
         entity = stmt.column_descriptions[0]["entity"]
         items = row_views.read(row_views.as_rows(stmt, entity), entity)
@@ -145,6 +145,13 @@ def paginate(
         last_value = _sort_value(last, key)
         next_cursor = encode_cursor({"s": sort, "v": _encode_value(last_value), "i": last.id})
     return Page(items=items, has_more=has_more, next_cursor=next_cursor, total=total)
+
+
+def fetch_limit(limit: int):
+    """LIMIT for a page and the row that tells whether more follow, written as a literal: with a
+    parameter, PostgreSQL cannot cost a generic plan for a prepared list query (it assumes all
+    rows), so it plans the query again on every request."""
+    return literal(limit + 1, literal_execute=True)
 
 
 def linked_one_level(stmt: Select) -> list:

@@ -218,3 +218,34 @@ def test_my_open_tasks_by_due_date_read_only_open_tasks_on_sqlite(sqlite_api, st
     with app.app_context():
         plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
     assert any("ix_tasks_ws_owner_open_due" in row[-1] for row in plan), plan
+
+
+def test_postgresql_keeps_the_list_query_prepared_across_requests(scratch_pg_url):
+    """Each request's read transaction ends with COMMIT, not ROLLBACK (after which psycopg drops
+    its prepared statements), and LIMIT is a literal (with a parameter PostgreSQL cannot cost a
+    generic plan): so a repeated list is prepared once per connection and PostgreSQL may stop
+    planning it (planning cost more than running it at 1,000,000 tasks, docs/performance.md)."""
+    from sqlalchemy import text
+
+    from crm import create_app
+    from crm.extensions import db
+    from tests.conftest import BASE_CONFIG, Api, make_account
+
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": scratch_pg_url})
+    ws_id, user_id, secret = make_account(app)
+    api = Api(app.test_client(), secret, ws_id, user_id)
+    api.create("/tasks", {"title": "t"})
+    try:
+        for _ in range(8):
+            assert api.get("/tasks?limit=50").status_code == 200
+        with app.app_context():  # the same pooled connection the requests used
+            prepared = db.session.execute(text(
+                "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE 'SELECT tasks.id%'")).all()
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    (statement, executions), = prepared
+    assert executions >= 3  # prepared at the 5th request and still there at the 8th
+    assert "LIMIT 51" in statement
