@@ -12,10 +12,7 @@ from crm.extensions import db
 # A `q` with at most TRIGRAM_SELECTIVE_MATCHES matches is answered from the SQLite trigram index:
 # the matching rows are read by rowid, joined and sorted (about 10 µs a row at 1,000,000 tasks).
 # One with more is common enough that walking the list's own order and testing each row usually
-# fills a page sooner. Up to TRIGRAM_FEW_MATCHES rowids are read at once and listed in the query;
-# beyond that the matches are only counted (cheaper for a common word, whose count stops at the
-# bound) and the query repeats the MATCH as a subquery.
-TRIGRAM_FEW_MATCHES = 200
+# fills a page sooner.
 TRIGRAM_SELECTIVE_MATCHES = 2000
 # A phrase made of common trigrams ("about" is in every task of the benchmark) costs the index
 # a read of each trigram's whole position list, even when the phrase itself is rare (4.4 ms at
@@ -46,24 +43,18 @@ def substring_search(model: Any, needle: str) -> Search:
         return Search(like)
     table = model.__tablename__
     fts = f"{table}_fts"
-    matching = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :phrase")
-    phrase = {"phrase": _phrase(needle)}
     rowid = literal_column(f"{table}.rowid")
     rare = _rarest_trigram(fts, needle)
     if rare is not None:
         holding = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :trigram").bindparams(trigram=_phrase(rare))
         return Search(and_(rowid.in_(holding.columns(rowid)), like), by_rowid=True)
-    few = db.session.execute(
-        text(f"{matching.text} LIMIT {TRIGRAM_FEW_MATCHES + 1}"), phrase
-    ).scalars().all()
-    if len(few) <= TRIGRAM_FEW_MATCHES:
-        return Search(and_(rowid.in_(few), like), by_rowid=True)
-    matches = db.session.execute(
-        text(f"SELECT count(*) FROM ({matching.text} LIMIT {TRIGRAM_SELECTIVE_MATCHES + 1})"), phrase
-    ).scalar_one()
-    if matches > TRIGRAM_SELECTIVE_MATCHES:
+    # Up to TRIGRAM_SELECTIVE_MATCHES + 1 matching rowids: reading them costs little next to
+    # finding them, and the query then reads those rows instead of searching again.
+    found = _sqlite(f"SELECT rowid FROM {fts} WHERE {fts} MATCH ? LIMIT {TRIGRAM_SELECTIVE_MATCHES + 1}",
+                    (_phrase(needle),)).scalars().all()
+    if len(found) > TRIGRAM_SELECTIVE_MATCHES:
         return Search(like)
-    return Search(and_(rowid.in_(matching.bindparams(**phrase).columns(rowid)), like), by_rowid=True)
+    return Search(and_(rowid.in_(found), like), by_rowid=True)
 
 
 def in_workspace(model: Any, workspace_id: str, search: Search | None = None) -> Any:
@@ -90,9 +81,14 @@ def _rarest_trigram(fts: str, needle: str) -> str | None:
         step = len(trigrams) / TRIGRAMS_COUNTED
         trigrams = [trigrams[int(i * step)] for i in range(TRIGRAMS_COUNTED)]
     counts = ", ".join(
-        f"(SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH :t{i} LIMIT {TRIGRAM_RARE_ROWS + 1}))"
-        for i in range(len(trigrams))
+        f"(SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH ? LIMIT {TRIGRAM_RARE_ROWS + 1}))"
+        for _ in trigrams
     )
-    row = db.session.execute(text(f"SELECT {counts}"), {f"t{i}": _phrase(t) for i, t in enumerate(trigrams)}).one()
+    row = _sqlite(f"SELECT {counts}", tuple(_phrase(t) for t in trigrams)).one()
     found, trigram = min(zip(row, trigrams, strict=True))
     return trigram if found <= TRIGRAM_RARE_ROWS else None
+
+
+def _sqlite(statement: str, parameters: tuple):
+    """A SQLite statement as written (qmark parameters), without SQLAlchemy compiling it."""
+    return db.session.connection().exec_driver_sql(statement, parameters)
