@@ -49,7 +49,7 @@ def writes_table(results: list[dict]) -> str:
         w = r.get("writes")
         if not w:
             continue
-        for phase in ("create", "patch", "complete"):
+        for phase in ("create", "patch", "complete", "delete"):
             p = w[phase]
             rows.append([r["backend"], phase, p["requests"], p["errors"], p["per_second"], p["median_ms"], p["p95_ms"]])
     return table(["backend", "request", "requests", "errors", "per second", "median ms", "p95 ms"], rows)

@@ -374,13 +374,13 @@ def section_profile(app, seeded: Seeded, results: dict, repeat: int = 30) -> Non
 
 
 def section_writes(base: str, seeded: Seeded, results: dict, clients: int = 8, seconds: float = 15.0) -> None:
-    """create, PATCH and complete throughput with `clients` concurrent clients."""
+    """create, PATCH, complete and DELETE throughput with `clients` concurrent clients."""
     created: list[list[str]] = [[] for _ in range(clients)]
 
     def run(phase: str) -> dict:
         latencies: list[list[float]] = [[] for _ in range(clients)]
         errors = [0] * clients
-        stop = time.perf_counter() + seconds
+        stop = time.perf_counter() + (float("inf") if phase == "delete" else seconds)
 
         def work(n: int) -> None:
             client = Client(base, seeded.api_key)
@@ -400,8 +400,10 @@ def section_writes(base: str, seeded: Seeded, results: dict, clients: int = 8, s
                     if phase == "patch":
                         status, data, elapsed = client.request("PATCH", f"/api/v1/tasks/{task_id}",
                                                                {"title": f"Bench write {n}-{i} (edited)"})
-                    else:
+                    elif phase == "complete":
                         status, data, elapsed = client.request("POST", f"/api/v1/tasks/{task_id}/complete")
+                    else:
+                        status, data, elapsed = client.request("DELETE", f"/api/v1/tasks/{task_id}")
                 if status >= 300:
                     errors[n] += 1
                 latencies[n].append(elapsed * 1000)
@@ -419,7 +421,9 @@ def section_writes(base: str, seeded: Seeded, results: dict, clients: int = 8, s
                 "median_ms": round(statistics.median(flat), 1), "p95_ms": round(flat[int(len(flat) * 0.95) - 1], 1)}
 
     writes = {}
-    for phase in ("create", "patch", "complete"):
+    # The last phase deletes what the first created, so the next run lists the seeded workspace.
+    # (It runs until every created task is gone, however long that takes.)
+    for phase in ("create", "patch", "complete", "delete"):
         writes[phase] = run(phase)
         say(f"  {phase}: {writes[phase]}")
     results["writes"] = {"clients": clients, "seconds_per_phase": seconds, **writes}
@@ -452,6 +456,8 @@ def section_htmx(base: str, seeded: Seeded, results: dict, n: int = 40) -> dict:
             raise RuntimeError(f"inline complete: {status} {data[:300]!r}")
         times.append(elapsed * 1000)
         sizes.append(len(data))
+    for task in pending[:n]:  # back as seeded, for the next run's lists
+        api.request("POST", f"/api/v1/tasks/{task['id']}/reopen")
     htmx = {"n": len(times), "median_ms": round(statistics.median(times[3:]), 2),
             "bytes_median": int(statistics.median(sizes)), "bytes_max": max(sizes)}
     results["htmx_complete"] = htmx
