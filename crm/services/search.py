@@ -12,7 +12,9 @@ from crm.extensions import db
 # A `q` with at most TRIGRAM_SELECTIVE_MATCHES matches is answered from the SQLite trigram index:
 # the matching rows are read by rowid, joined and sorted (about 10 µs a row at 1,000,000 tasks).
 # One with more is common enough that walking the list's own order and testing each row usually
-# fills a page sooner.
+# fills a page sooner. Up to TRIGRAM_FEW_MATCHES rowids are listed in the query; beyond that the
+# query repeats the MATCH as a subquery (reading 2,001 rowids costs more than counting them).
+TRIGRAM_FEW_MATCHES = 200
 TRIGRAM_SELECTIVE_MATCHES = 2000
 # A phrase made of common trigrams ("about" is in every task of the benchmark) costs the index
 # a read of each trigram's whole position list, even when the phrase itself is rare (4.4 ms at
@@ -48,13 +50,18 @@ def substring_search(model: Any, needle: str) -> Search:
     if rare is not None:
         holding = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :trigram").bindparams(trigram=_phrase(rare))
         return Search(and_(rowid.in_(holding.columns(rowid)), like), by_rowid=True)
-    # Up to TRIGRAM_SELECTIVE_MATCHES + 1 matching rowids: reading them costs little next to
-    # finding them, and the query then reads those rows instead of searching again.
-    found = _sqlite(f"SELECT rowid FROM {fts} WHERE {fts} MATCH ? LIMIT {TRIGRAM_SELECTIVE_MATCHES + 1}",
-                    (_phrase(needle),)).scalars().all()
-    if len(found) > TRIGRAM_SELECTIVE_MATCHES:
+    phrase = (_phrase(needle),)
+    # One statement: how many rows match, up to the bound, and the first few of them.
+    found = _sqlite(
+        f"SELECT rowid, count(*) OVER () FROM (SELECT rowid FROM {fts} WHERE {fts} MATCH ? "
+        f"LIMIT {TRIGRAM_SELECTIVE_MATCHES + 1}) LIMIT {TRIGRAM_FEW_MATCHES + 1}", phrase).all()
+    matches = found[0][1] if found else 0
+    if matches <= TRIGRAM_FEW_MATCHES:
+        return Search(and_(rowid.in_([row[0] for row in found]), like), by_rowid=True)
+    if matches > TRIGRAM_SELECTIVE_MATCHES:
         return Search(like)
-    return Search(and_(rowid.in_(found), like), by_rowid=True)
+    again = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :phrase").bindparams(phrase=phrase[0])
+    return Search(and_(rowid.in_(again.columns(rowid)), like), by_rowid=True)
 
 
 def in_workspace(model: Any, workspace_id: str, search: Search | None = None) -> Any:

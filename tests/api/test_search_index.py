@@ -52,9 +52,11 @@ def test_index_and_like_find_the_same_rows(api, tasks_and_activities, path, monk
         expected = sorted(title for (title, description), text_ in zip(TITLES, tasks_and_activities, strict=True)
                           if normalize(q) in text_)
         found = {}
-        ways = (("rare trigram", 10_000, 10_000), ("rowids", -1, 10_000), ("like", -1, -1))
-        for way, rare, selective in ways:
+        ways = (("rare trigram", 10_000, 10_000, 10_000), ("rowids", -1, 10_000, 10_000),
+                ("subquery", -1, 0, 10_000), ("like", -1, -1, -1))
+        for way, rare, few, selective in ways:
             monkeypatch.setattr(search, "TRIGRAM_RARE_ROWS", rare)
+            monkeypatch.setattr(search, "TRIGRAM_FEW_MATCHES", few)
             monkeypatch.setattr(search, "TRIGRAM_SELECTIVE_MATCHES", selective)
             found[way] = _found(api, path, q)
         assert found == {way[0]: expected for way in ways}, q
