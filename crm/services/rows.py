@@ -58,7 +58,6 @@ class _Collection:
 
 @dataclass(frozen=True)
 class _Reader:
-    model: type
     view: type
     keys: tuple[str, ...]
     columns: tuple
@@ -120,7 +119,7 @@ def reader(model: type, *, with_links: bool = True) -> _Reader:
         links.append(_Link(rel.key, alias, (alias.c.id.label(f"{rel.key}__id"), alias.c.name.label(f"{rel.key}__name")),
                            onclause))
     view = _view_class(model, keys, [link.key for link in links], [c.key for c in collections])
-    return _Reader(model, view, tuple(keys), tuple(columns), tuple(links), tuple(collections))
+    return _Reader(view, tuple(keys), tuple(columns), tuple(links), tuple(collections))
 
 
 def as_rows(stmt: Select, model: type) -> Select:
