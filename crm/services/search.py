@@ -48,8 +48,7 @@ def substring_search(model: Any, needle: str) -> Search:
     rowid = literal_column(f"{table}.rowid")
     rare = _rarest_trigram(fts, needle)
     if rare is not None:
-        holding = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :trigram").bindparams(trigram=_phrase(rare))
-        return Search(and_(rowid.in_(holding.columns(rowid)), like), by_rowid=True)
+        return Search(and_(rowid.in_(_matching(fts, rare, rowid)), like), by_rowid=True)
     phrase = (_phrase(needle),)
     # One statement: how many rows match, up to the bound, and the first few of them.
     found = _sqlite(
@@ -60,8 +59,7 @@ def substring_search(model: Any, needle: str) -> Search:
         return Search(and_(rowid.in_([row[0] for row in found]), like), by_rowid=True)
     if matches > TRIGRAM_SELECTIVE_MATCHES:
         return Search(like)
-    again = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :phrase").bindparams(phrase=phrase[0])
-    return Search(and_(rowid.in_(again.columns(rowid)), like), by_rowid=True)
+    return Search(and_(rowid.in_(_matching(fts, needle, rowid)), like), by_rowid=True)
 
 
 def in_workspace(model: Any, workspace_id: str, search: Search | None = None) -> Any:
@@ -71,6 +69,12 @@ def in_workspace(model: Any, workspace_id: str, search: Search | None = None) ->
     if search is not None and search.by_rowid:
         return model.workspace_id.concat("") == workspace_id
     return model.workspace_id == workspace_id
+
+
+def _matching(fts: str, substring: str, rowid):
+    """The rowids of the rows containing `substring`, as a subquery."""
+    return text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :phrase").bindparams(
+        phrase=_phrase(substring)).columns(rowid)
 
 
 def _phrase(value: str) -> str:
