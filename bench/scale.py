@@ -451,7 +451,8 @@ def section_htmx(base: str, seeded: Seeded, results: dict, n: int = 40) -> dict:
     for task in pending[:n]:
         status, data, elapsed = browser.request(
             "POST", f"/tasks/{task['id']}/complete", b"",
-            {"HX-Request": "true", "X-CSRFToken": token, "Content-Type": "application/x-www-form-urlencoded"})
+            {"HX-Request": "true", "HX-Current-URL": f"{base}/tasks", "X-CSRFToken": token,
+             "Content-Type": "application/x-www-form-urlencoded"})
         if status != 200 or b'id="task-' not in data:
             raise RuntimeError(f"inline complete: {status} {data[:300]!r}")
         times.append(elapsed * 1000)

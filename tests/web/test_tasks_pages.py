@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -218,6 +219,31 @@ def test_delete_without_javascript_asks_on_a_page_first(web):
     response = web.post(f"/tasks/{task_id}/delete")
     assert (response.status_code, response.headers["Location"]) == (303, "/tasks")
     assert web.load_task(task_id) is None
+
+
+def test_delete_link_of_a_filtered_list_comes_back_to_it(web):
+    """Without JavaScript, a row's Delete is a link to the confirmation page that remembers the
+    list it came from, filters included."""
+    task_id = web.task("Delete me")
+    listing = web.text(web.get("/tasks?status=pending"))
+    link = html.unescape(re.search(rf'href="(/tasks/{task_id}/delete\?[^"]+)"', listing).group(1))
+    confirm = web.text(web.get(link))
+    back = html.unescape(re.search(r'name="next" value="([^"]*)"', confirm).group(1))
+    assert back == "/tasks?status=pending"
+    response = web.post(f"/tasks/{task_id}/delete", {"next": back})
+    assert (response.status_code, response.headers["Location"]) == (303, "/tasks?status=pending")
+    assert web.load_task(task_id) is None
+
+
+def test_a_row_swapped_in_by_htmx_links_back_to_the_page_it_is_on(web):
+    """The row an inline complete returns is rendered for the page the browser shows (htmx's
+    HX-Current-URL), not for the URL it posted to."""
+    task_id = web.task("Tick me")
+    response = web.post(f"/tasks/{task_id}/complete", htmx=True,
+                        headers={"HX-Current-URL": "http://localhost/tasks?owner_id=me"})
+    text = html.unescape(web.text(response))
+    assert re.findall(r'name="next" value="([^"]*)"', text) == ["/tasks?owner_id=me"]
+    assert f"/tasks/{task_id}/complete" not in text  # the row now offers reopen; no link leads to the POST
 
 
 def test_quick_add_with_htmx_returns_the_row_and_a_fresh_form(web):
