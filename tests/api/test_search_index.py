@@ -68,6 +68,38 @@ def test_index_and_like_find_the_same_rows(api, tasks_and_activities, path, monk
         assert found == {way[0]: found["like"] for way in ways}, q
 
 
+def test_sqlite_walks_for_a_word_its_sample_finds_common(sqlite_api, monkeypatch):
+    """A word a random sample of rows shows to be common is searched by walking the list in its
+    own order, without asking the trigram index how many rows hold it; a rarer one still asks."""
+    app, api = sqlite_api
+    for i in range(30):
+        api.create("/tasks", {"title": f"Renewal call {i}" if i % 15 else f"Quarterly zanzibar review {i}"})
+    # At this size no estimate exceeds the real bound: lower it, and the hits needed.
+    monkeypatch.setattr(search, "TRIGRAM_SELECTIVE_MATCHES", 5)
+    monkeypatch.setattr(search, "COMMON_HITS", 3)
+    search.forget_samples()
+    seen = []
+
+    def capture(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        common = api.get("/tasks", query_string={"q": "renewal", "limit": 100}).get_json()["data"]
+        asked_for_common = [s for s in seen if "MATCH" in s]
+        seen.clear()
+        rare = api.get("/tasks", query_string={"q": "zanzibar", "limit": 100}).get_json()["data"]
+        asked_for_rare = [s for s in seen if "MATCH" in s]
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+        search.forget_samples()
+    assert len(common) == 28 and all("Renewal" in t["title"] for t in common)
+    assert len(rare) == 2 and all("zanzibar" in t["title"] for t in rare)
+    assert asked_for_common == [] and asked_for_rare != []
+
+
 @pytest.mark.parametrize("path", ["/tasks", "/activities"])
 def test_giving_the_index_a_rare_part_finds_the_same_rows(api, tasks_and_activities, path, monkeypatch):
     """PostgreSQL: when the trigram index is given one word of the needle (the rest being common),
