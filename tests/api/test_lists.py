@@ -238,6 +238,7 @@ def test_postgresql_keeps_the_list_query_prepared_across_requests(scratch_pg_url
     try:
         for _ in range(8):
             assert api.get("/tasks?limit=50").status_code == 200
+            assert api.client.get("/healthz").status_code == 200  # as a load balancer polls it
         with app.app_context():  # the same pooled connection the requests used
             prepared = db.session.execute(text(
                 "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements "
