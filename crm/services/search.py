@@ -143,27 +143,35 @@ class Sample:
     total: int  # the rows of the table (its largest rowid: deleted rows are counted)
 
 
-_samples: dict[tuple[str, str], tuple[float, Sample]] = {}
+# What a process has read about a database's tables, by (kind, database, table): (when, value).
+_statistics: dict[tuple[str, str, str], tuple[float, Any]] = {}
+
+
+def _kept(kind: str, table: str, ttl: float, read) -> Any:
+    """`read(table)`, kept for `ttl` seconds per process and database."""
+    key = (kind, str(db.engine.url), table)
+    now = time.monotonic()
+    cached = _statistics.get(key)
+    if cached is None or now - cached[0] >= ttl:
+        cached = _statistics[key] = (now, read(table))
+    return cached[1]
+
+
+def forget_statistics() -> None:
+    _statistics.clear()
 
 
 def sampled_rows(table: str) -> Sample:
     """SAMPLE_ROWS random rows of a SQLite table, read at most once per SAMPLE_TTL per process."""
-    key = (str(db.engine.url), table)
-    now = time.monotonic()
-    cached = _samples.get(key)
-    if cached is not None and now - cached[0] < SAMPLE_TTL:
-        return cached[1]
+    return _kept("sample", table, SAMPLE_TTL, _read_sample)
+
+
+def _read_sample(table: str) -> Sample:
     total = _sqlite(f"SELECT max(rowid) FROM {table}", ()).scalar() or 0
     picked = random.sample(range(1, total + 1), min(SAMPLE_ROWS, total))
     texts = _sqlite(f"SELECT search_text FROM {table} WHERE rowid IN (SELECT value FROM json_each(?))",
                     (json.dumps(picked),)).scalars().all()
-    sample = Sample("\0".join(texts), len(texts), total)
-    _samples[key] = (now, sample)
-    return sample
-
-
-def forget_samples() -> None:
-    _samples.clear()
+    return Sample("\0".join(texts), len(texts), total)
 
 
 def is_common(needle: str, sample: Sample) -> bool:
@@ -199,30 +207,20 @@ class TrigramShares:
     shares: Mapping[str, float]
 
 
-_shares: dict[tuple[str, str], tuple[float, TrigramShares | None]] = {}
-
-
 def trigram_shares(table: str) -> TrigramShares | None:
     """The table's trigram statistics (None before its first ANALYZE), read at most once per
     TRIGRAM_STATISTICS_TTL seconds per process."""
-    key = (str(db.engine.url), table)
-    now = time.monotonic()
-    cached = _shares.get(key)
-    if cached is not None and now - cached[0] < TRIGRAM_STATISTICS_TTL:
-        return cached[1]
+    return _kept("trigrams", table, TRIGRAM_STATISTICS_TTL, _read_trigram_shares)
+
+
+def _read_trigram_shares(table: str) -> TrigramShares | None:
     row = db.session.execute(text(
         "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats_ext_exprs "
         "WHERE schemaname = current_schema() AND tablename = :table AND statistics_name = :name"),
         {"table": table, "name": f"{table}_search_trigrams"}).first()
-    found = None
-    if row is not None and row[0]:
-        found = TrigramShares(dict(zip(row[0], row[1], strict=False)))
-    _shares[key] = (now, found)
-    return found
-
-
-def forget_trigram_shares() -> None:
-    _shares.clear()
+    if row is None or not row[0]:
+        return None
+    return TrigramShares(dict(zip(row[0], row[1], strict=False)))
 
 
 def like_trigrams(pattern: str) -> set[str]:

@@ -77,7 +77,7 @@ def test_sqlite_walks_for_a_word_its_sample_finds_common(sqlite_api, monkeypatch
     # At this size no estimate exceeds the real bound: lower it, and the hits needed.
     monkeypatch.setattr(search, "TRIGRAM_SELECTIVE_MATCHES", 5)
     monkeypatch.setattr(search, "COMMON_HITS", 3)
-    search.forget_samples()
+    search.forget_statistics()
     seen = []
 
     def capture(conn, cursor, statement, *args):
@@ -94,7 +94,7 @@ def test_sqlite_walks_for_a_word_its_sample_finds_common(sqlite_api, monkeypatch
         asked_for_rare = [s for s in seen if "MATCH" in s]
     finally:
         event.remove(engine, "before_cursor_execute", capture)
-        search.forget_samples()
+        search.forget_statistics()
     assert len(common) == 28 and all("Renewal" in t["title"] for t in common)
     assert len(rare) == 2 and all("zanzibar" in t["title"] for t in rare)
     assert asked_for_common == [] and asked_for_rare != []
@@ -141,7 +141,7 @@ def test_postgresql_gives_the_trigram_index_only_the_rare_word(scratch_pg_url):
             db.session.execute(text("ALTER STATISTICS tasks_search_trigrams SET STATISTICS 10"))
             db.session.execute(text("ANALYZE tasks"))
             db.session.commit()
-            search.forget_trigram_shares()
+            search.forget_statistics()
         seen = []
 
         def capture(conn, cursor, statement, parameters, *args):
@@ -164,7 +164,7 @@ def test_postgresql_gives_the_trigram_index_only_the_rare_word(scratch_pg_url):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-        search.forget_trigram_shares()
+        search.forget_statistics()
     # Only a plain `search_text LIKE` can use the trigram index (at this size the planner reads
     # the workspace's index instead, which is why the conditions are read, not the scan).
     assert re.findall(r"\(search_text ~~ '([^']*)'", plan) == ["%zanzibar %"], plan
