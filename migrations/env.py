@@ -1,4 +1,5 @@
 import logging
+import warnings
 
 from flask import current_app
 
@@ -45,6 +46,33 @@ def get_metadata():
     return target_db.metadata
 
 
+# Tables made by raw SQL in migrations (SQLite's FTS5 index and its shadow tables), which the
+# models do not describe; autogenerate must neither drop them nor report them as drift.
+RAW_SQL_TABLE_PREFIXES = ("tasks_fts", "activities_fts")
+# Expression indexes: SQLite cannot reflect them and PostgreSQL reflects their expression in its
+# own spelling, so autogenerate would always see a change. Their migration states them.
+EXPRESSION_INDEXES = frozenset({"ix_tasks_ws_timeline"})
+warnings.filterwarnings("ignore", message=".*expression-based index.*")
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave out what the models do not own on this backend: raw-SQL tables, and indexes
+    declared for one dialect only (`Index(...).ddl_if(dialect=...)`) on the others."""
+    if type_ == "index" and name in EXPRESSION_INDEXES:
+        return False
+    if type_ == "table" and reflected and compare_to is None:
+        return not (name or "").startswith(RAW_SQL_TABLE_PREFIXES)
+    if type_ == "index" and not reflected:
+        ddl_if = getattr(obj, "_ddl_if", None)
+        if ddl_if is not None and ddl_if.dialect and ddl_if.dialect != context.get_context().dialect.name:
+            return False
+    if type_ == "index" and reflected and compare_to is None:
+        table = getattr(obj, "table", None)
+        if table is not None and (table.name or "").startswith(RAW_SQL_TABLE_PREFIXES):
+            return False
+    return True
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -59,7 +87,8 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True,
+        include_object=include_object,
     )
 
     with context.begin_transaction():
@@ -85,6 +114,7 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
