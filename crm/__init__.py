@@ -9,6 +9,7 @@ from flask import Flask, jsonify
 
 from crm.config import defaults, load_secret_key
 from crm.extensions import csrf, db, limiter, login_manager, migrate
+from crm.paths import STATIC_DIR, TEMPLATES_DIR
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -16,8 +17,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         __name__,
         instance_relative_config=True,
         instance_path=os.environ.get("CRM_INSTANCE_PATH") or None,
-        template_folder="../templates",
-        static_folder="../static",
+        template_folder=str(TEMPLATES_DIR),
+        static_folder=str(STATIC_DIR),
     )
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(defaults(app.instance_path))

@@ -11,9 +11,10 @@ import orjson
 from flask import Flask, g, request
 from sqlalchemy import event, text
 
+from crm import paths
 from crm.extensions import db
 
-MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+MIGRATIONS_DIR = str(paths.MIGRATIONS_DIR)
 
 # Set for requests and commands that write: their SQLite transactions take the write lock up
 # front (BEGIN IMMEDIATE), so they queue on the busy timeout instead of failing to upgrade a

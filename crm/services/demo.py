@@ -115,7 +115,7 @@ def seed_demo(workspace: Workspace, *, task_count: int = 300, activity_count: in
             "tasks": task_count, "activities": activity_count}
 
 
-def bootstrap_demo(print_to: TextIO) -> None:
+def bootstrap_demo(print_to: TextIO, base_url: str = "http://127.0.0.1:5000") -> None:
     """First run of `python app.py --demo`: a workspace, an admin, an API key and demo data."""
     with writing():
         if accounts.user_count() > 0:
@@ -129,10 +129,10 @@ def bootstrap_demo(print_to: TextIO) -> None:
         seed_demo(workspace)
     print_to.write(
         "\nFollowup demo is ready.\n"
-        "  Sign in:  http://127.0.0.1:5000/login\n"
+        f"  Sign in:  {base_url}/login\n"
         f"  Email:    demo@example.com\n  Password: {password}\n"
         f"  API key:  {secret}\n"
-        f"  Try:      curl -H 'X-Api-Key: {secret}' http://127.0.0.1:5000/api/v1/tasks?limit=2\n"
+        f"  Try:      curl -H 'X-Api-Key: {secret}' '{base_url}/api/v1/tasks?limit=2'\n"
         "These are shown once; keep them.\n\n"
     )
     print_to.flush()

@@ -1,0 +1,45 @@
+"""Serve Followup with the development server: `python -m crm`, the `followup` command of an
+installed wheel, and `python app.py` in a checkout all come here."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from flask import Flask
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="followup", description="Serve Followup on one machine.")
+    parser.add_argument("--demo", action="store_true",
+                        help="on a fresh database, create a demo workspace, a sign-in and an API key")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"),
+                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+    port = os.environ.get("PORT", "5000")
+    parser.add_argument("--port", type=int, default=int(port) if port.isdigit() else 5000,
+                        help="port to listen on (default $PORT, else 5000)")
+    return parser.parse_args(argv)
+
+
+def serve(app: Flask, args: argparse.Namespace) -> None:
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    base_url = f"http://{shown_host}:{args.port}"
+    if args.demo:
+        from crm.services.demo import bootstrap_demo
+
+        with app.app_context():
+            bootstrap_demo(print_to=sys.stdout, base_url=base_url)
+    print(f"Followup is serving on {base_url}/ (Ctrl+C to stop)", flush=True)
+    app.run(host=args.host, port=args.port)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    from crm import create_app
+
+    serve(create_app(), args)
+
+
+if __name__ == "__main__":
+    main()
