@@ -66,7 +66,9 @@ if __name__ == "__main__":
                  f"  pip install -r {LOCK}\nor run app.py with a Python outside any virtual environment.")
 
 from crm import create_app  # noqa: E402
+from crm.logs import configure_logging  # noqa: E402
 
+configure_logging()
 app = create_app()
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 from flask import Flask, jsonify
@@ -29,8 +28,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["CRM_RATELIMIT_STORAGE_URL"])
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     if app.config["CRM_PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

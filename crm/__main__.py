@@ -37,7 +37,9 @@ def serve(app: Flask, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     from crm import create_app
+    from crm.logs import configure_logging
 
+    configure_logging()
     serve(create_app(), args)
 
 

@@ -7,6 +7,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from crm.credentials import rate_limit_key
+
 
 class Base(DeclarativeBase):
     pass
@@ -16,12 +18,4 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-
-
-def _rate_limit_key() -> str:
-    from crm.api.auth import rate_limit_key
-
-    return rate_limit_key()
-
-
-limiter = Limiter(key_func=_rate_limit_key, default_limits=[])
+limiter = Limiter(key_func=rate_limit_key, default_limits=[])

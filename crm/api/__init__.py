@@ -46,7 +46,7 @@ def authenticate_request():
 def reject_undeclared_query(view) -> None:
     """An operation that declares no query parameters takes none (SPEC §2: unknown ones are errors)."""
     from crm.api.errors import ApiError
-    from crm.api.openapi import operation_of
+    from crm.api.operations import operation_of
 
     op = operation_of(view)
     if request.args and op is not None and op.query is None:

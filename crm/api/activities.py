@@ -14,7 +14,7 @@ from crm.api.common import (
     resource_response,
 )
 from crm.api.idempotency import idempotent
-from crm.api.openapi import operation
+from crm.api.operations import operation
 from crm.api.params import ActivityListParams, FeedParams
 from crm.fields import format_datetime
 from crm.schemas import ActivityInput, ActivityOut, ActivityUpdate, TaskOut

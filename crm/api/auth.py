@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import wraps
 
-from flask import g, request
+from flask import g
 
 from crm.api.errors import ApiError
+from crm.credentials import presented_secret
 from crm.services import accounts
-
-
-def presented_secret() -> str | None:
-    secret = request.headers.get("X-Api-Key")
-    if secret:
-        return secret.strip()
-    auth = request.headers.get("Authorization", "")
-    scheme, _, value = auth.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
-
-
-def rate_limit_key() -> str:
-    """Count requests per presented key (hashed), or per address when none is given."""
-    secret = presented_secret()
-    if secret:
-        return "key:" + hashlib.sha256(secret.encode()).hexdigest()[:32]
-    return "addr:" + (request.remote_addr or "unknown")
 
 
 def authenticate() -> None:

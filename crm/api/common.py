@@ -11,6 +11,7 @@ from flask import Response, current_app, request, url_for
 from marshmallow import Schema, ValidationError, fields, missing
 
 from crm.api.errors import ApiError
+from crm.api.operations import current_operation
 from crm.fields import UtcDateTime, flatten_errors, format_datetime, unstorable_values
 from crm.schemas import related
 
@@ -54,8 +55,6 @@ def read_body(*, optional: bool = False) -> dict:
 
 def load_body() -> dict:
     """The body through the schema the view declares with `@operation(body=...)`."""
-    from crm.api.openapi import current_operation
-
     op = current_operation()
     schema = op.body_schema()
     data = read_body(optional=op.body_optional)
@@ -69,8 +68,6 @@ def load_body() -> dict:
 def load_query() -> dict:
     """The query string through the schema the view declares with `@operation(query=...)`:
     unknown or repeated parameters are errors too."""
-    from crm.api.openapi import current_operation
-
     schema = current_operation().query_schema()
     args = request.args
     repeated = {k: ["Given more than once."] for k in args if len(args.getlist(k)) > 1}

@@ -14,89 +14,24 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app
 from marshmallow import Schema, fields, validate
 
 from crm import fields as crm_fields
 from crm.api import bp, public
+from crm.api.common import json_response
 from crm.api.errors import HTTP_CODES
+from crm.api.operations import Operation, operation, operation_of  # noqa: F401 - views import operation from here too
 from crm.schemas import RelatedRecord, Representation, id_pattern
 
 API_PREFIX = "/api/v1"
 TITLE = "Followup API"
 VERSION = "1.0.0"
-
-# --- What a view declares -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One API operation, as the view declares it.
-
-    body:      the schema the JSON body is loaded with (`partial` for PATCH; `body_optional`
-               when an empty body means {}).
-    query:     the schema the query string is loaded with; without one, any query parameter
-               is an error.
-    out:       the schema of the record in the response envelope; `many` for a list,
-               `feed` for the activity feed.
-    created:   a 201 with Location (and, with `also_ok`, a 200 for an existing record).
-    """
-
-    summary: str
-    tag: str
-    body: type[Schema] | None = None
-    partial: bool = False
-    body_optional: bool = False
-    query: type[Schema] | None = None
-    out: type[Schema] | None = None
-    many: bool = False
-    feed: bool = False
-    created: bool = False
-    also_ok: bool = False
-    deletes: bool = False
-    description: str | None = None
-
-    # Schemas hold no per-call state: each operation builds its two once, not per request.
-    @cached_property
-    def _body_schema(self) -> Schema | None:
-        return self.body(partial=True) if self.body and self.partial else (self.body() if self.body else None)
-
-    @cached_property
-    def _query_schema(self) -> Schema | None:
-        return self.query() if self.query else None
-
-    def body_schema(self) -> Schema | None:
-        return self._body_schema
-
-    def query_schema(self) -> Schema | None:
-        return self._query_schema
-
-
-def operation(**kwargs):
-    """Declare what a view takes and returns (see `Operation`)."""
-    op = Operation(**kwargs)
-
-    def decorator(view):
-        view.openapi = op
-        return view
-
-    return decorator
-
-
-def operation_of(view) -> Operation | None:
-    return getattr(view, "openapi", None)
-
-
-def current_operation() -> Operation | None:
-    view = current_app.view_functions.get(request.endpoint or "")
-    return operation_of(view) if view else None
-
 
 # --- Envelopes and errors, as Marshmallow schemas ------------------------------------------------
 
@@ -689,8 +624,6 @@ def document_for(app: Flask) -> dict:
 @public
 @operation(summary="This OpenAPI document", tag="meta")
 def openapi_document():
-    from crm.api.common import json_response
-
     return json_response(document_for(current_app))
 
 

@@ -15,7 +15,7 @@ from crm.api.common import (
     resource_response,
 )
 from crm.api.idempotency import idempotent
-from crm.api.openapi import operation
+from crm.api.operations import operation
 from crm.api.params import CompanyListParams, ContactListParams, DealListParams
 from crm.models import Company, Contact, Deal
 from crm.schemas import CompanyInput, CompanyOut, ContactInput, ContactOut, DealInput, DealOut

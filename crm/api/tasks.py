@@ -13,7 +13,7 @@ from crm.api.common import (
     resource_response,
 )
 from crm.api.idempotency import idempotent
-from crm.api.openapi import operation
+from crm.api.operations import operation
 from crm.api.params import TaskListParams
 from crm.schemas import EmptyBody, TaskCompletion, TaskInput, TaskOut, TaskUpdate
 from crm.services import tasks

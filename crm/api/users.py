@@ -4,7 +4,7 @@ from flask import g
 
 from crm.api import bp
 from crm.api.common import list_response, load_query, resource_response
-from crm.api.openapi import operation
+from crm.api.operations import operation
 from crm.api.params import UserListParams
 from crm.models import User
 from crm.schemas import UserOut
