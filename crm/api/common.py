@@ -65,19 +65,38 @@ def load_body() -> dict:
                        flatten_errors(err.messages)) from None
 
 
+def query_values(schema: Schema) -> dict[str, str]:
+    """The query string as one value per name. A list parameter may be given comma-separated
+    (`status=a,b`), repeated (`status=a&status=b`, as generated clients send arrays) or both;
+    any other parameter given twice is an error."""
+    from crm.api.params import CommaList
+
+    args = request.args
+    data: dict[str, str] = {}
+    repeated: dict[str, list[str]] = {}
+    for name in args:
+        values = args.getlist(name)
+        if len(values) == 1:
+            data[name] = values[0]
+        elif isinstance(schema.fields.get(name), CommaList):
+            data[name] = ",".join(values)
+        else:
+            repeated[name] = ["Given more than once."]
+    if repeated:
+        raise ApiError(400, "validation_error", "The request has invalid query parameters.", repeated)
+    return data
+
+
 def load_query() -> dict:
     """The query string through the schema the view declares with `@operation(query=...)`:
     unknown or repeated parameters are errors too."""
     schema = current_operation().query_schema()
-    args = request.args
-    repeated = {k: ["Given more than once."] for k in args if len(args.getlist(k)) > 1}
-    if repeated:
-        raise ApiError(400, "validation_error", "The request has invalid query parameters.", repeated)
-    unstorable = unstorable_values(args.to_dict())
+    data = query_values(schema)
+    unstorable = unstorable_values(data)
     if unstorable:
         raise ApiError(400, "validation_error", "The request has invalid query parameters.", unstorable)
     try:
-        return schema.load(args.to_dict())
+        return schema.load(data)
     except ValidationError as err:
         raise ApiError(400, "validation_error", "The request has invalid query parameters.",
                        flatten_errors(err.messages)) from None

@@ -219,7 +219,8 @@ def _field_attributes(self, field: fields.Field, ret: dict, **kwargs) -> dict:
     if isinstance(field, CommaList):
         return {"type": "array", "minItems": 1,
                 "items": {"type": "string", "enum": list(field.choices)},
-                "description": "A comma-separated list (`a,b`)."}
+                "description": "One or more values: repeated (`status=a&status=b`) or "
+                               "comma-separated (`status=a,b`); both mean the same."}
     if isinstance(field, QueryBool):
         return {"type": "boolean"}
     if isinstance(field, QueryInteger):
@@ -235,7 +236,8 @@ def _parameter_attributes(self, field: fields.Field, ret: dict, **kwargs) -> dic
         # A query string cannot carry null: an absent parameter is the null.
         schema["type"] = [t for t in schema["type"] if t != "null"][0]
     if isinstance(field, CommaList):
-        return {"style": "form", "explode": False}
+        # Repeated parameters, the form generators send for arrays; commas are accepted too.
+        return {"style": "form", "explode": True}
     return {}
 
 

@@ -175,4 +175,5 @@ def list_activities(workspace_id: str, params: dict, *, rows: bool = False) -> P
         limit=params.get("limit", 50),
         include_total=params.get("include_total", False),
         rows=rows,
+        filters=params,
     )

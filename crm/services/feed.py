@@ -11,7 +11,14 @@ from crm.extensions import db
 from crm.models import Activity, Task, task_timeline_at
 from crm.services.activities import involves_contact
 from crm.services.errors import ValidationFailed
-from crm.services.pagination import decode_cursor, encode_cursor, fetch_limit, linked_one_level
+from crm.services.pagination import (
+    check_cursor_filters,
+    decode_cursor,
+    encode_cursor,
+    fetch_limit,
+    filter_fingerprint,
+    linked_one_level,
+)
 
 FEED_SORT = "-at"
 
@@ -71,6 +78,7 @@ def feed(workspace_id: str, params: dict) -> FeedPage:
         payload = decode_cursor(params["cursor"])
         if payload.get("s") != FEED_SORT:
             raise ValidationFailed.field("cursor", "This cursor was issued for a different list.")
+        check_cursor_filters(payload, params)
         try:
             cursor_at = datetime.fromisoformat(payload["v"])
             last_id = str(payload["i"])
@@ -91,5 +99,6 @@ def feed(workspace_id: str, params: dict) -> FeedPage:
     next_cursor = None
     if has_more:
         last = items[-1]
-        next_cursor = encode_cursor({"s": FEED_SORT, "v": last.at.isoformat(), "i": last.record.id})
+        next_cursor = encode_cursor({"s": FEED_SORT, "v": last.at.isoformat(), "i": last.record.id,
+                                     "f": filter_fingerprint(params)})
     return FeedPage(items=items, has_more=has_more, next_cursor=next_cursor, total=total)

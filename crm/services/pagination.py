@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -54,6 +56,33 @@ def decode_cursor(cursor: str) -> dict:
     if not isinstance(payload, dict):
         raise ValidationFailed.field("cursor", "Invalid cursor.")
     return payload
+
+
+# Parameters that page through one list rather than choose it.
+PAGING_PARAMS = frozenset({"cursor", "limit", "include_total", "sort"})
+
+
+def filter_fingerprint(params: dict | None) -> str:
+    """A short digest of the filters a list was asked with, kept in its cursors: a cursor used
+    with other filters would skip or repeat rows, so it is refused instead. Lists compare as sets
+    (`status=a,b` is `status=b,a`)."""
+    chosen = {}
+    for name, value in sorted((params or {}).items()):
+        if name in PAGING_PARAMS or value is None:
+            continue
+        if isinstance(value, list | tuple | set):
+            value = sorted(str(v) for v in value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        chosen[name] = value
+    blob = json.dumps(chosen, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def check_cursor_filters(payload: dict, params: dict | None) -> None:
+    if payload.get("f") != filter_fingerprint(params):
+        raise ValidationFailed.field("cursor", "This cursor was issued for other filters; "
+                                               "pass the same filters as the page it came from.")
 
 
 def _encode_value(value: Any) -> Any:
@@ -115,12 +144,14 @@ def paginate(
     limit: int,
     include_total: bool = False,
     rows: bool = False,
+    filters: dict | None = None,
 ) -> Page:
     """Run `stmt` (already filtered) one page at a time, in a fixed number of statements.
 
     `rows`: the page's items are read-only row views (crm/services/rows.py), for a list that is
     only dumped; otherwise they are the model's objects. A statement carrying the execution
-    option PAGE_FIRST has its page picked before its rows are read (`rows.as_rows`)."""
+    option PAGE_FIRST has its page picked before its rows are read (`rows.as_rows`).
+    `filters`: the parameters `stmt` was filtered by; cursors are bound to them."""
     name, descending = parse_sort(sort)
     key = keys[name]
     total = None
@@ -131,6 +162,7 @@ def paginate(
         payload = decode_cursor(cursor)
         if payload.get("s") != sort:
             raise ValidationFailed.field("cursor", "This cursor was issued for a different sort.")
+        check_cursor_filters(payload, filters)
         if "i" not in payload or not isinstance(payload.get("i"), str):
             raise ValidationFailed.field("cursor", "Invalid cursor.")
         value = _decode_value(payload.get("v"), key.kind)
@@ -150,7 +182,8 @@ def paginate(
     if has_more and items:
         last = items[-1]
         last_value = _sort_value(last, key)
-        next_cursor = encode_cursor({"s": sort, "v": _encode_value(last_value), "i": last.id})
+        next_cursor = encode_cursor({"s": sort, "v": _encode_value(last_value), "i": last.id,
+                                     "f": filter_fingerprint(filters)})
     return Page(items=items, has_more=has_more, next_cursor=next_cursor, total=total)
 
 

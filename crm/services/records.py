@@ -290,4 +290,5 @@ def _page(stmt, model, keys: dict[str, SortKey], params: dict[str, Any], default
         limit=params.get("limit", 50),
         include_total=params.get("include_total", False),
         rows=rows,
+        filters=params,
     )

@@ -215,5 +215,6 @@ def list_tasks(workspace_id: str, params: dict, *, rows: bool = False) -> Page:
         limit=params.get("limit", 50),
         include_total=params.get("include_total", False),
         rows=rows,
+        filters=params,
     )
 

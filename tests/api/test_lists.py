@@ -86,6 +86,24 @@ def test_cursor_is_tamper_proof_and_bound_to_sort(api):
     assert r.status_code == 400 and "cursor" in r.get_json()["error"]["details"]
 
 
+def test_cursor_is_bound_to_its_filters(api):
+    for i in range(3):
+        api.create("/tasks", {"title": f"t{i}", "priority": "high"})
+    first = api.get("/tasks?limit=1&priority=high&status=pending,in_progress").get_json()
+    cursor = first["next_cursor"]
+    # The same filters, even written in another order or repeated, continue the list...
+    same = api.get(f"/tasks?limit=1&cursor={cursor}&status=in_progress&status=pending&priority=high")
+    assert same.status_code == 200 and same.get_json()["data"][0]["id"] != first["data"][0]["id"]
+    # ...other filters (or none) are refused rather than skipping or repeating rows.
+    for other in ("priority=high", "priority=low&status=pending,in_progress", "status=pending,in_progress&priority=high&q=t"):
+        r = api.get(f"/tasks?limit=1&cursor={cursor}&{other}")
+        assert r.status_code == 400, other
+        assert "other filters" in r.get_json()["error"]["details"]["cursor"][0]
+    feed = api.get("/activities/feed?limit=1").get_json()["next_cursor"]
+    r = api.get(f"/activities/feed?limit=1&cursor={feed}&owner_id={api.user_id}")
+    assert r.status_code == 400 and "cursor" in r.get_json()["error"]["details"]
+
+
 @pytest.mark.parametrize("query, param", [
     ("limit=0", "limit"), ("limit=201", "limit"), ("limit=abc", "limit"),
     ("sort=color", "sort"), ("status=done", "status"), ("status=pending,nope", "status"),
@@ -99,9 +117,21 @@ def test_bad_query_parameters_are_validation_errors(api, query, param):
     assert param in r.get_json()["error"]["details"]
 
 
-def test_repeated_parameter_is_an_error(api):
-    r = api.get("/tasks?status=pending&status=completed")
-    assert r.status_code == 400 and "status" in r.get_json()["error"]["details"]
+def test_repeated_list_parameter_means_the_same_as_commas(api):
+    for title, status in (("open", "pending"), ("going", "in_progress"), ("done", "completed")):
+        api.create("/tasks", {"title": title, "status": status})
+    def titles(query):
+        r = api.get(f"/tasks?{query}&sort=title")
+        assert r.status_code == 200, r.get_json()
+        return [t["title"] for t in r.get_json()["data"]]
+    assert titles("status=pending&status=in_progress") == titles("status=pending,in_progress") == ["going", "open"]
+    assert titles("status=pending,completed&status=in_progress") == ["done", "going", "open"]
+    assert api.get("/tasks?status=pending&status=nope").status_code == 400
+
+
+def test_repeated_single_value_parameter_is_an_error(api):
+    r = api.get("/tasks?sort=title&sort=-title")
+    assert r.status_code == 400 and r.get_json()["error"]["details"]["sort"] == ["Given more than once."]
 
 
 def test_task_filters(api):
