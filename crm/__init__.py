@@ -8,6 +8,7 @@ from flask import Flask, jsonify
 
 from crm.config import defaults, load_secret_key
 from crm.extensions import csrf, db, limiter, login_manager, migrate
+from crm.limits_memory import storage_uri
 from crm.paths import STATIC_DIR, TEMPLATES_DIR
 
 
@@ -26,8 +27,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["CRM_RATELIMIT_STORAGE_URL"])
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(
+        app.config.get("RATELIMIT_STORAGE_URI") or app.config["CRM_RATELIMIT_STORAGE_URL"])
+    # The API writes its own rate-limit headers (crm.api.ratelimit_headers), on API answers only.
+    app.config["RATELIMIT_HEADERS_ENABLED"] = False
 
     if app.config["CRM_PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -44,8 +47,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     configure_engine(app)
 
-    from crm import api, security, web
+    from crm import api, request_ids, security, web
 
+    request_ids.init_app(app)
     security.init_app(app)
     api.init_app(app)
     web.init_app(app)

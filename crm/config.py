@@ -40,6 +40,7 @@ def defaults(instance_path: str) -> dict:
         "CRM_RATE_LIMIT": os.environ.get("CRM_RATE_LIMIT", "600/minute"),
         "CRM_RATELIMIT_STORAGE_URL": os.environ.get("CRM_RATELIMIT_STORAGE_URL", "memory://"),
         "CRM_LOGIN_RATE_LIMIT": os.environ.get("CRM_LOGIN_RATE_LIMIT", "10/minute"),
+        "CRM_CORS_ORIGINS": os.environ.get("CRM_CORS_ORIGINS", ""),
         "CRM_PROXY_HOPS": int(os.environ.get("CRM_PROXY_HOPS", "0")),
         "CRM_AUTO_MIGRATE": _bool(os.environ.get("CRM_AUTO_MIGRATE"), default=True),
         "MAX_CONTENT_LENGTH": 1024 * 1024,

@@ -7,6 +7,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from crm import limits_memory  # noqa: F401 - registers the crm-memory:// storage
 from crm.credentials import rate_limit_key
 
 

@@ -12,6 +12,7 @@ import os
 def configure_logging() -> None:
     if logging.getLogger().handlers:  # the host (gunicorn, pytest) already set logging up
         return
+    import crm.request_ids  # noqa: F401 - gives every record its request_id before one is formatted
     logging.basicConfig(level=os.environ.get("CRM_LOG_LEVEL", "INFO").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
@@ -36,6 +38,8 @@ def public(view):
 def authenticate_request():
     from crm.api.auth import authenticate
 
+    if request.method == "OPTIONS":
+        return None  # a CORS preflight carries no key; flask-cors answers it
     view = current_app.view_functions.get(request.endpoint)
     if not getattr(view, "public", False):
         authenticate()
@@ -64,15 +68,57 @@ def finish_request(response):
 
         touch_api_key(key_id)
     response.headers.setdefault("Cache-Control", "no-store")
+    ratelimit_headers(response)
     return response
+
+
+def ratelimit_headers(response) -> None:
+    """The key's one bucket, as `X-RateLimit-*` and the IETF draft's `RateLimit-Policy` /
+    `RateLimit` fields; `Retry-After` only on a 429."""
+    current = limiter.current_limit
+    if current is None:
+        return
+    amount = current.limit.amount
+    window = current.limit.get_expiry()
+    reset_in = max(0, int(current.reset_at - time.time()))
+    headers = response.headers
+    headers["X-RateLimit-Limit"] = str(amount)
+    headers["X-RateLimit-Remaining"] = str(current.remaining)
+    headers["X-RateLimit-Reset"] = str(int(current.reset_at))
+    headers["RateLimit-Policy"] = f'"key";q={amount};w={window}'
+    headers["RateLimit"] = f'"key";r={current.remaining};t={reset_in}'
+    if response.status_code == 429:
+        headers["Retry-After"] = str(max(1, reset_in))
+    else:
+        headers.pop("Retry-After", None)
 
 
 def _rate_limit() -> str:
     return current_app.config["CRM_RATE_LIMIT"]
 
 
-# Once, at import: applying it in init_app would stack one more limit per app created.
-limiter.limit(_rate_limit)(bp)
+# Once, at import: applying it in init_app would stack one more limit per app created. Shared:
+# one bucket per key across every endpoint (not one per endpoint).
+limiter.shared_limit(_rate_limit, scope="api")(bp)
+
+
+CORS_REQUEST_HEADERS = ["X-Api-Key", "Authorization", "Content-Type", "Idempotency-Key", "If-Match",
+                        "If-None-Match", "X-Request-Id"]
+CORS_EXPOSED_HEADERS = ["ETag", "Location", "X-Request-Id", "Idempotent-Replayed", "Retry-After",
+                        "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit",
+                        "RateLimit-Policy"]
+
+
+def enable_cors(app: Flask) -> None:
+    """Browsers on the origins in CRM_CORS_ORIGINS may call /api/ (none by default). Keys only:
+    credentials (cookies) are never allowed across origins, and the API reads none anyway."""
+    from flask_cors import CORS
+
+    origins = [o.strip() for o in app.config.get("CRM_CORS_ORIGINS", "").split(",") if o.strip()]
+    if origins:
+        CORS(app, resources={r"/api/*": {"origins": origins}}, supports_credentials=False,
+             allow_headers=CORS_REQUEST_HEADERS, expose_headers=CORS_EXPOSED_HEADERS, max_age=600,
+             methods=["GET", "POST", "PATCH", "DELETE"])
 
 
 def init_app(app: Flask) -> None:
@@ -85,6 +131,7 @@ def init_app(app: Flask) -> None:
     )
 
     app.url_map.converters["id"] = RecordIdConverter
+    enable_cors(app)
     csrf.exempt(bp)
     app.register_blueprint(bp)
     app.register_blueprint(openapi.docs_bp)

@@ -135,10 +135,21 @@ def included_of(record) -> list[dict]:
     return result
 
 
+def etag_listed(header: str | None, etag: str) -> bool:
+    """Whether an If-None-Match value names this ETag (weak or strong) or is `*`."""
+    if not header:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or f'"{etag}"' in tags
+
+
 def resource_response(record, schema: Schema, status: int = 200, location_endpoint: str | None = None) -> Response:
     headers = {}
     if getattr(record, "etag", None) is not None:
         headers["ETag"] = f'"{record.etag}"'
+        # Conditional GET: the client's copy is current, so no body is sent (RFC 9110 §13.1.2).
+        if request.method in ("GET", "HEAD") and etag_listed(request.headers.get("If-None-Match"), record.etag):
+            return current_app.response_class(status=304, headers=headers)
     if location_endpoint:
         headers["Location"] = url_for(location_endpoint, record_id=record.id)
     return json_response({"data": dump(schema, record), "included": included_of(record)}, status, headers)

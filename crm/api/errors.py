@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from crm.fields import flatten_errors
+from crm.request_ids import current_request_id
 from crm.services.errors import AmbiguousReference, NotFound, PreconditionFailed, ValidationFailed
 
 log = logging.getLogger("crm.api")
@@ -44,6 +45,9 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
     body: dict = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
     response = current_app.response_class(orjson.dumps({"error": body}), status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -97,6 +97,8 @@ class ErrorBody(Representation):
                                                                         | {"validation_error",
                                                                            "ambiguous_reference"})))
     message = fields.String(required=True)
+    request_id = fields.String(metadata={
+        "description": "The request's id (also its `X-Request-Id` header): quote it when asking for help."})
     details = fields.Dict(metadata={
         "description": "validation_error: each offending field or parameter → a list of messages. "
                        "ambiguous_reference: {field, candidates: [{id, name}]}. "
@@ -254,10 +256,16 @@ def _resolve_name(schema) -> str:
 _RULE_ARG = re.compile(r"<(?:[a-z_]+(?:\([^)]*\))?:)?(\w+)>")
 
 RATE_HEADERS = {
-    "X-RateLimit-Limit": "Requests allowed per window for this key.",
+    "X-RateLimit-Limit": "Requests allowed per window for this key (one bucket per key, every endpoint).",
     "X-RateLimit-Remaining": "Requests left in the current window.",
     "X-RateLimit-Reset": "When the window resets (Unix time, seconds).",
-    "Retry-After": "Seconds until a request is allowed again (sent on every limited response).",
+}
+RETRY_AFTER = "Seconds until a request is allowed again (only on 429)."
+# The IETF httpapi draft's fields (structured: a policy named "key", quota q, window w seconds;
+# remaining r, seconds to reset t).
+RATE_FIELDS = {
+    "RateLimit-Policy": 'The key\'s policy, e.g. `"key";q=600;w=60` (IETF draft-ietf-httpapi-ratelimit-headers).',
+    "RateLimit": 'What is left of it, e.g. `"key";r=598;t=37`: r requests remain, the window resets in t s.',
 }
 
 
@@ -267,8 +275,9 @@ def _header(description: str, schema: dict, required: bool = False) -> dict:
 
 def _rate_headers(retry_required: bool = False) -> dict:
     headers = {name: _header(text, {"type": "integer", "minimum": 0}) for name, text in RATE_HEADERS.items()}
+    headers.update({name: _header(text, {"type": "string"}) for name, text in RATE_FIELDS.items()})
     if retry_required:
-        headers["Retry-After"] = _header(RATE_HEADERS["Retry-After"], {"type": "integer", "minimum": 0}, True)
+        headers["Retry-After"] = _header(RETRY_AFTER, {"type": "integer", "minimum": 1}, True)
     return headers
 
 
@@ -465,6 +474,7 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
     idempotent = getattr(view, "idempotent", False)
     on_record = "{record_id}" in path
     honours_if_match = on_record and method != "get"
+    conditional_get = on_record and method == "get" and op.out is not None and not op.many and not op.feed
 
     description = [op.description] if op.description else []
     obj: dict[str, Any] = {"operationId": op_id, "summary": op.summary, "tags": [op.tag]}
@@ -485,6 +495,13 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
             "in": "header", "name": "If-Match", "required": False,
             "description": "Only change the record if its ETag is still this one (else 412). "
                            "`*` matches any version.",
+            "schema": {"type": "string", "minLength": 1},
+        })
+    if conditional_get:
+        parameters.append({
+            "in": "header", "name": "If-None-Match", "required": False,
+            "description": "The ETag of the copy you hold: if the record is still that version, the answer "
+                           "is 304 with no body.",
             "schema": {"type": "string", "minLength": 1},
         })
     if idempotent:
@@ -538,6 +555,9 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
                     "and nothing is created.", envelope, success_headers, links)
         else:
             responses["200"] = _json_response("The record.", envelope, success_headers, links)
+            if conditional_get:
+                responses["304"] = {"description": "Not modified: the If-None-Match ETag is current.",
+                                    "headers": {"ETag": _ref("headers", "ETag")}}
     else:
         responses["200"] = {"description": "The OpenAPI document.", "headers": _rate_headers(),
                             "content": {"application/json": {"schema": {"type": "object"}}}}
@@ -607,8 +627,8 @@ filters take comma-separated lists (`status=pending,in_progress`).
 **Concurrency and retries.** Single-record responses carry an `ETag`; PATCH, DELETE and the task
 actions honour `If-Match` (412 when stale). Any POST may carry an `Idempotency-Key`.
 
-**Limits.** Bodies over 1 MiB get 413. Each key has a rate limit (`X-RateLimit-*` headers; 429
-with `Retry-After` when over). A method a path does not allow gets 405 with `Allow`."""
+**Limits.** Bodies over 1 MiB get 413. Each key has one rate-limit bucket across every endpoint
+(`X-RateLimit-*` and `RateLimit-Policy`/`RateLimit` headers; 429 with `Retry-After` when over). A method a path does not allow gets 405 with `Allow`."""
 
 
 # --- Routes -------------------------------------------------------------------------------------

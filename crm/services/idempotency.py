@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +30,33 @@ class Claim:
 
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+    """What makes two requests the same: method, path and the meaning of the JSON body (keys in
+    any order, any spacing, `1.0` and `1`), so a client that serialises again on retry still gets
+    its replay. A body that is not JSON is compared byte for byte."""
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical_body(body)).hexdigest()
+
+
+def canonical_body(body: bytes) -> bytes:
+    if not body.strip():
+        return b""
+    try:
+        value = json.loads(body, parse_float=Decimal, parse_int=Decimal)
+        return b"json:" + _canonical(value).encode()
+    except (ValueError, RecursionError):  # not JSON (or absurdly deep): the request fails anyway
+        return b"raw:" + body
+
+
+def _canonical(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + _canonical(value[k]) for k in sorted(value)) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("not a JSON number")
+        text = format(value.normalize(), "f")
+        return "0" if text in ("-0", "0") else text
+    return json.dumps(value, ensure_ascii=False)
 
 
 def claim(api_key_id: str, key: str, fingerprint: str) -> Claim:

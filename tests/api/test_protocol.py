@@ -1,6 +1,8 @@
 """The rules every endpoint shares: keys, scopes, workspaces, the error envelope, ETags,
 idempotency, limits."""
 
+import re
+
 import pytest
 
 from crm.extensions import db
@@ -204,6 +206,21 @@ class TestIdempotency:
         assert "Idempotent-Replayed" not in first.headers
         assert len(api.get("/tasks").get_json()["data"]) == 1
 
+    def test_same_meaning_in_other_bytes_is_a_replay(self, api):
+        headers = {"Idempotency-Key": "reserialised", "Content-Type": "application/json"}
+        first = api.post("/tasks", data='{"title": "once", "priority": "high", "metadata": {"n": 1.0, "m": [1, 2]}}',
+                         headers=headers)
+        again = api.post("/tasks", data='{ "metadata": {"m": [1,2], "n": 1}, "priority":"high",\n "title":"once" }',
+                         headers=headers)
+        assert first.status_code == again.status_code == 201
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.get_json() == first.get_json()
+        # Order inside a list is meaning: that is another request.
+        other = api.post("/tasks", data='{"title": "once", "priority": "high", "metadata": {"n": 1, "m": [2, 1]}}',
+                         headers=headers)
+        assert other.status_code == 422 and error_of(other)["code"] == "idempotency_key_reused"
+        assert len(api.get("/tasks").get_json()["data"]) == 1
+
     def test_same_key_different_body_is_422(self, api):
         api.post("/tasks", {"title": "one"}, headers={"Idempotency-Key": "k"})
         r = api.post("/tasks", {"title": "two"}, headers={"Idempotency-Key": "k"})
@@ -249,6 +266,34 @@ class TestRateLimit:
         limited = responses[3]
         assert error_of(limited)["code"] == "rate_limited"
         assert int(limited.headers["Retry-After"]) > 0
+        assert all("Retry-After" not in r.headers for r in responses[:3])
+
+    def test_one_bucket_per_key_across_every_endpoint(self, api, other_api):
+        a = api.get("/tasks")
+        b = api.get("/users")
+        c = api.get("/activities")
+        assert [r.headers["X-RateLimit-Remaining"] for r in (a, b, c)] == ["2", "1", "0"]
+        assert api.get("/contacts").status_code == 429
+        # Another key has its own bucket.
+        assert other_api.get("/tasks").headers["X-RateLimit-Remaining"] == "2"
+
+    def test_ietf_ratelimit_fields(self, api):
+        r = api.get("/tasks")
+        assert r.headers["RateLimit-Policy"] == '"key";q=3;w=60'
+        remaining, reset = re.fullmatch(r'"key";r=(\d+);t=(\d+)', r.headers["RateLimit"]).groups()
+        assert remaining == "2" and 0 <= int(reset) <= 60
+
+
+def test_rate_limit_starts_no_thread_per_request(api, monkeypatch):
+    """The in-memory limiter counts without a timer thread per request (it cost ~14 % of a list)."""
+    import threading
+
+    started = []
+    real_start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda self: (started.append(self), real_start(self))[1])
+    for _ in range(20):
+        assert api.get("/tasks").status_code == 200
+    assert started == []
 
 
 class TestDeletingLinkedRecords:
@@ -272,3 +317,91 @@ class TestDeletingLinkedRecords:
             assert api.delete(f"/{kind}/{rid}").status_code == 204
         final = api.get(f"/tasks/{task['id']}").get_json()["data"]
         assert (final["company_id"], final["deal_id"]) == (None, None)
+
+
+class TestRequestIds:
+    def test_every_response_has_a_request_id_and_errors_quote_it(self, api, client):
+        ok = api.get("/tasks")
+        missing = api.get("/tasks/task_01JD3K0000000000000000000Z")
+        page = client.get("/login")
+        ids = [r.headers["X-Request-Id"] for r in (ok, missing, page)]
+        assert len(set(ids)) == 3 and all(len(i) >= 8 for i in ids)
+        assert error_of(missing)["request_id"] == missing.headers["X-Request-Id"]
+
+    def test_a_sane_client_id_is_kept_and_an_insane_one_replaced(self, api):
+        kept = api.get("/tasks", headers={"X-Request-Id": "support-4711-abc"})
+        assert kept.headers["X-Request-Id"] == "support-4711-abc"
+        for bad in ("x", "a" * 200, "evil\u2028id!", "<script>alert(1)</script>"):
+            r = api.get("/tasks", headers={"X-Request-Id": bad})
+            assert r.headers["X-Request-Id"] != bad and re.fullmatch(r"[0-9a-f]{32}", r.headers["X-Request-Id"])
+
+    def test_log_lines_of_a_request_carry_its_id(self, api, monkeypatch, caplog):
+        from crm.services import tasks
+
+        def explode(*args, **kwargs):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(tasks, "list_tasks", explode)
+        r = api.get("/tasks", headers={"X-Request-Id": "trace-me-123456"})
+        assert r.status_code == 500 and error_of(r)["request_id"] == "trace-me-123456"
+        logged = [rec for rec in caplog.records if "boom" in (rec.exc_text or "") or rec.exc_info]
+        assert logged and all(rec.request_id == "trace-me-123456" for rec in logged)
+
+
+class TestConditionalGet:
+    @pytest.mark.parametrize("kind, payload", [("tasks", {"title": "A"}), ("contacts", {"first_name": "A"}),
+                                               ("companies", {"name": "A"}), ("deals", {"name": "A"}),
+                                               ("activities", {"type": "note"})])
+    def test_current_etag_gives_304_and_a_stale_one_the_record(self, api, kind, payload):
+        created = api.post(f"/{kind}", payload)
+        rid, etag = created.get_json()["data"]["id"], created.headers["ETag"]
+        fresh = api.get(f"/{kind}/{rid}", headers={"If-None-Match": etag})
+        assert fresh.status_code == 304 and fresh.data == b"" and fresh.headers["ETag"] == etag
+        assert api.get(f"/{kind}/{rid}", headers={"If-None-Match": f'"nope", W/{etag}'}).status_code == 304
+        field = {"tasks": "title", "contacts": "first_name", "activities": "subject"}.get(kind, "name")
+        api.patch(f"/{kind}/{rid}", {field: "B"})
+        stale = api.get(f"/{kind}/{rid}", headers={"If-None-Match": etag})
+        assert stale.status_code == 200 and stale.get_json()["data"][field] == "B"
+
+
+class TestCors:
+    @pytest.fixture
+    def config_overrides(self):
+        return {"CRM_CORS_ORIGINS": "https://app.example.com, https://ext.example.org"}
+
+    def test_preflight_from_an_allowed_origin_needs_no_key(self, client):
+        r = client.options("/api/v1/tasks", headers={
+            "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "X-Api-Key, Content-Type, Idempotency-Key"})
+        assert r.status_code == 200
+        assert r.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+        allowed = r.headers["Access-Control-Allow-Headers"].lower()
+        assert "x-api-key" in allowed and "idempotency-key" in allowed
+        assert "Access-Control-Allow-Credentials" not in r.headers
+
+    def test_simple_request_from_an_allowed_origin_exposes_the_useful_headers(self, api):
+        r = api.get("/tasks", headers={"Origin": "https://ext.example.org"})
+        assert r.status_code == 200 and r.headers["Access-Control-Allow-Origin"] == "https://ext.example.org"
+        exposed = r.headers["Access-Control-Expose-Headers"]
+        assert "ETag" in exposed and "X-Request-Id" in exposed and "RateLimit" in exposed
+
+    def test_other_origins_get_no_cors_grant(self, api, client):
+        r = api.get("/tasks", headers={"Origin": "https://evil.example.net"})
+        assert "Access-Control-Allow-Origin" not in r.headers
+        pre = client.options("/api/v1/tasks", headers={"Origin": "https://evil.example.net",
+                                                        "Access-Control-Request-Method": "DELETE"})
+        assert "Access-Control-Allow-Origin" not in pre.headers
+
+    def test_a_signed_in_browser_cookie_is_no_key(self, app, client, api):
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        signed_in = client.post("/login", data={"email": "owner@acme.test", "password": "correct horse",
+                                                "csrf_token": token})
+        assert signed_in.status_code in (302, 303) and client.get("/tasks").status_code == 200
+        r = client.get("/api/v1/tasks", headers={"Origin": "https://app.example.com"})
+        assert r.status_code == 401 and error_of(r)["code"] == "unauthorized"
+
+
+def test_no_cors_grant_without_configured_origins(api, client):
+    r = api.get("/tasks", headers={"Origin": "https://app.example.com"})
+    assert "Access-Control-Allow-Origin" not in r.headers
