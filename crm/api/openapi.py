@@ -165,7 +165,13 @@ DATETIME_FORMS = ("RFC 3339 (`2026-03-16T12:00:00Z`, any offset: converted to UT
                   "without an offset it is taken as UTC (`2026-03-16T12:00:00`, `T` or a space); "
                   "a bare date (`2026-03-16`) is midnight UTC.")
 _YEAR = r"(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
-_LOCAL_DATETIME = (r"^" + _YEAR + r"-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])[Tt ]"
+# Every real calendar day: 31-day months, 30-day months, February to the 28th, and the 29th in
+# leap years (divisible by 4; centuries only when divisible by 400).
+_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_DAY = (r"(?:" + _YEAR + r"-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+        r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+        r"|" + _LEAP_YEAR + r"-02-29)")
+_LOCAL_DATETIME = (r"^" + _DAY + r"[Tt ]"
                    r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?$")
 
 
@@ -437,8 +443,43 @@ def build_document(app: Flask) -> dict:
     document = spec.to_dict()
     _exclusive_name_fields(document["components"]["schemas"])
     _completion_rule(document["components"]["schemas"])
+    _open_output_schemas(document)
     document["tags"] = [{"name": t, "description": d} for t, d in _TAGS]
     return document
+
+
+def _component_refs(node, found: set[str], schemas: dict) -> None:
+    """The schema components `node` refers to, through other components too."""
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in found:
+                found.add(name)
+                _component_refs(schemas.get(name), found, schemas)
+        for value in node.values():
+            _component_refs(value, found, schemas)
+    elif isinstance(node, list):
+        for value in node:
+            _component_refs(value, found, schemas)
+
+
+def _open_output_schemas(document: dict) -> None:
+    """What the API answers may gain fields (a new field is not a breaking change), so schemas used
+    only in answers allow added properties; what it takes stays closed (unknown fields are 400)."""
+    schemas = document["components"]["schemas"]
+    inputs: set[str] = set()
+    outputs: set[str] = set()
+    for path_item in document["paths"].values():
+        for op in path_item.values():
+            if not isinstance(op, dict):
+                continue
+            _component_refs(op.get("requestBody"), inputs, schemas)
+            _component_refs(op.get("responses"), outputs, schemas)
+    _component_refs(document["components"].get("responses"), outputs, schemas)
+    for name in outputs - inputs:
+        if schemas.get(name, {}).get("additionalProperties") is False:
+            del schemas[name]["additionalProperties"]
 
 
 def _exclusive_name_fields(schemas: dict) -> None:

@@ -78,7 +78,7 @@ def test_task_representation_lists_every_field_as_required(document):
         "id", "title", "description", "type", "status", "priority", "due_at", "contact_id", "company_id",
         "deal_id", "owner_id", "reminder", "tags", "metadata", "completed_at", "completion_note",
         "created_by", "created_at", "updated_at", "relationships"}
-    assert task["additionalProperties"] is False
+    assert "additionalProperties" not in task  # answers may gain fields
     assert task["properties"]["status"]["enum"] == ["pending", "in_progress", "completed", "cancelled"]
     assert task["properties"]["due_at"] == {"type": ["string", "null"], "format": "date-time"}
     assert task["properties"]["id"]["pattern"] == "^task_[0-9A-HJKMNP-TV-Z]{26}$"
@@ -233,3 +233,31 @@ def test_large_metadata_numbers_read_back(api):
     assert float(data["metadata"]["big"]) == 1e20
     assert float(data["metadata"]["max"]) == 1.7976931348623157e308
     assert api.get("/activities/feed").status_code == 200
+
+
+def test_datetime_without_offset_pattern_accepts_exactly_the_real_days():
+    """The pattern a validating client checks: every day the server takes, and no other."""
+    import re
+    from datetime import date, timedelta
+
+    from crm.api.openapi import _LOCAL_DATETIME
+
+    pattern = re.compile(_LOCAL_DATETIME)
+    day = date(1899, 12, 25)
+    while day < date(2101, 1, 5):
+        assert pattern.match(f"{day.isoformat()}T09:30:00"), day
+        day += timedelta(days=1)
+    for year in (1600, 2000, 2024, 2400, 4):
+        assert pattern.match(f"{year:04d}-02-29T00:00:00")
+    for wrong in ("1900-02-29", "2100-02-29", "2023-02-29", "2026-04-31", "2026-06-31", "2026-02-30",
+                  "2026-13-01", "2026-00-10", "2026-03-32", "2026-03-00"):
+        assert not pattern.match(f"{wrong}T09:30:00"), wrong
+
+
+def test_answers_may_gain_fields_but_inputs_stay_closed(document):
+    schemas = document["components"]["schemas"]
+    for name in ("TaskOut", "ActivityOut", "ContactOut", "TaskResponse", "TaskList", "Error", "ErrorBody",
+                 "RelatedRecord", "Feed"):
+        assert schemas[name].get("additionalProperties", True) is not False, name
+    for name in ("TaskInput", "TaskUpdate", "ActivityInput", "ContactInput", "DealUpdate"):
+        assert schemas[name]["additionalProperties"] is False, name
