@@ -24,6 +24,7 @@ def client_address() -> str:
 
 def _sign_in(user) -> None:
     session.clear()  # a fresh session on sign-in: no fixation
+    session["_sid"] = accounts.start_session(user, current_app.permanent_session_lifetime)
     login_user(user)
 
 
@@ -37,8 +38,8 @@ def login():
     error = None
     email = request.form.get("email", "")
     if request.method == "POST":
-        user = accounts.find_user_by_email(email)
-        if accounts.check_password(user, request.form.get("password", "")):
+        user = accounts.authenticate_password(email, request.form.get("password", ""))
+        if user is not None:
             _sign_in(user)
             return redirect_next(url_for("web.task_list"))
         error = "Wrong email or password."
@@ -48,6 +49,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    accounts.end_session(session.get("_sid"))
     logout_user()
     session.clear()
     return redirect(url_for("web.login"), code=303)

@@ -125,9 +125,16 @@ class Web:
 
 
 def signed_in_client(app, user_id: str):
+    """A client holding a live server-side session of the user, as signing in leaves it."""
+    from crm.models import User
+    from crm.services import accounts
+
+    with app.app_context():
+        token = accounts.start_session(db.session.get(User, user_id), app.permanent_session_lifetime)
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = user_id
+        session["_sid"] = token
         session["_fresh"] = True
     return client
 
