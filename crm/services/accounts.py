@@ -169,6 +169,7 @@ def _password_checks_per_sign_in() -> int:
 def authenticate_password(email: str, password: str) -> User | None:
     """The active user this e-mail and password sign in, or None. The work is the same for
     unknown e-mails, inactive users and wrong passwords: the same number of hash checks."""
+    dummy = _unknown_password_hash()  # made before the look-up, so its one-off cost falls on every path
     candidates = list(db.session.execute(
         select(User).where(User.email == (email or "").strip().lower(), User.is_active.is_(True),
                            User.password_hash.is_not(None))
@@ -180,7 +181,7 @@ def authenticate_password(email: str, password: str) -> User | None:
         if check_password_hash(user.password_hash, password) and matched is None:
             matched = user
     for _ in range(_password_checks_per_sign_in() - len(candidates)):
-        check_password_hash(_unknown_password_hash(), password)
+        check_password_hash(dummy, password)
     return matched
 
 
