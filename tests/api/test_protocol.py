@@ -56,7 +56,13 @@ class TestScopes:
         (("activities:read",), "get", "/tasks", False),
         (("records:read",), "post", "/contacts", False),
         (("records:write",), "get", "/deals", True),
-        (("tasks:read",), "get", "/users", True),
+        (("tasks:read",), "get", "/users", False),
+        (("records:read", "activities:read"), "get", "/users", False),
+        (("users:read",), "get", "/users", True),
+        (("users:read",), "get", "/tasks", False),
+        (("tasks:write",), "get", "/users", True),
+        (("activities:write",), "get", "/users", True),
+        (("records:write",), "get", "/users", True),
     ])
     def test_scope_matrix(self, key_with_scopes, scopes, method, path, ok):
         caller = key_with_scopes(*scopes)
@@ -272,3 +278,20 @@ class TestDeletingLinkedRecords:
             assert api.delete(f"/{kind}/{rid}").status_code == 204
         final = api.get(f"/tasks/{task['id']}").get_json()["data"]
         assert (final["company_id"], final["deal_id"]) == (None, None)
+
+
+def test_a_read_only_key_cannot_list_colleagues(key_with_scopes):
+    caller = key_with_scopes("tasks:read", "activities:read", "records:read")
+    for path in ("/users", f"/users/{caller.user_id}"):
+        response = caller.get(path)
+        assert response.status_code == 403
+        assert error_of(response) == {"code": "insufficient_permissions",
+                                      "message": "This API key lacks the scope users:read.",
+                                      "details": {"missing_scopes": ["users:read"]}}
+
+
+def test_keys_with_all_scopes_list_users(app, api):
+
+    assert api.get("/users").status_code == 200
+    with app.app_context():
+        assert "users:read" in db.session.query(ApiKey).one().scopes.split(",")
