@@ -291,7 +291,6 @@ def test_a_read_only_key_cannot_list_colleagues(key_with_scopes):
 
 
 def test_keys_with_all_scopes_list_users(app, api):
-
     assert api.get("/users").status_code == 200
     with app.app_context():
         assert "users:read" in db.session.query(ApiKey).one().scopes.split(",")
