@@ -15,7 +15,8 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture
 def config_overrides():
-    return {"CRM_LOGIN_RATE_LIMIT": "1000/minute", "CRM_UI_PAGE_SIZE": 50}
+    return {"CRM_LOGIN_RATE_LIMIT": "1000/minute", "CRM_LOGIN_ACCOUNT_RATE_LIMIT": "1000/minute",
+            "CRM_UI_PAGE_SIZE": 50}
 
 
 @dataclass
