@@ -16,7 +16,8 @@ max_requests = 5000
 max_requests_jitter = 500
 # Load the app (and run migrations) once in the master, before the workers fork.
 preload_app = True
-# Which proxies gunicorn trusts for X-Forwarded-*; the app's own ProxyFix is set by CRM_PROXY_HOPS.
+# Which proxies gunicorn trusts for X-Forwarded-Proto; set it to the same addresses as the app's
+# CRM_TRUSTED_PROXIES (with CRM_PROXY_HOPS).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("CRM_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = "-"

@@ -33,10 +33,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["RATELIMIT_HEADERS_ENABLED"] = False
 
     if app.config["CRM_PROXY_HOPS"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+        from crm.security import TrustedProxyFix
 
-        hops = app.config["CRM_PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+        app.wsgi_app = TrustedProxyFix.from_config(app.wsgi_app, app.config)
 
     from crm.database import MIGRATIONS_DIR, configure_engine, upgrade_database
 

@@ -82,10 +82,10 @@ def create_user_command(email, name, password, admin, workspace_ref):
 def create_api_key_command(email, scopes, label):
     """Create an API key for a user; prints only the secret."""
     with writing():
-        user = accounts.find_user_by_email(email)
-        if user is None:
-            fail(f"No user with email {email!r}.")
         try:
+            user = accounts.find_user_by_email(email)
+            if user is None:
+                fail(f"No user with email {email!r}.")
             _key, secret = accounts.create_api_key(user, scopes=accounts.parse_scopes(scopes), label=label)
         except ServiceError as err:
             fail(describe(err))
@@ -264,7 +264,8 @@ def import_command(file, workspace_ref, fmt, kind_hint, user_email, batch_size):
     total = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1) - (1 if fmt == "csv" else 0)
     with writing():
         workspace = workspace_or_fail(workspace_ref)
-        user = accounts.find_user_by_email(user_email) if user_email else transfer.default_importing_user(workspace.id)
+        user = (accounts.find_user_by_email(user_email, workspace.id) if user_email
+                else transfer.default_importing_user(workspace.id))
         if user_email and (user is None or user.workspace_id != workspace.id):
             fail(f"No user with email {user_email!r} in workspace {workspace.name!r}.")
         importer = transfer.Importer(workspace.id, user, default_kind=kind_hint)

@@ -49,6 +49,7 @@ SCOPES = (
     "activities:write",
     "records:read",
     "records:write",
+    "users:read",
 )
 
 
@@ -92,13 +93,15 @@ class User(Timestamped, db.Model):
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("user"))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(255))
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)  # unique per workspace
     role: Mapped[str] = mapped_column(String(20), default="member")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     is_active: Mapped[bool] = mapped_column(default=True)
 
     workspace: Mapped[Workspace] = relationship(lazy="joined")
+
+    __table_args__ = (UniqueConstraint("workspace_id", "email", name="uq_users_workspace_email"),)
 
     # Flask-Login protocol
     @property
@@ -120,6 +123,15 @@ class User(Timestamped, db.Model):
     def etag(self) -> str:
         stamp = f"{self.id}:{self.updated_at.isoformat() if self.updated_at else ''}"
         return hashlib.blake2b(stamp.encode(), digest_size=8).hexdigest()
+
+
+class UserSession(db.Model):
+    """A signed-in browser session: the cookie names its id; deleting the row ends the session."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class ApiKey(db.Model):

@@ -375,7 +375,7 @@ def _scopes_text(scopes: tuple[str, ...] | None) -> str:
     if scopes is None:
         return "Needs any valid API key."
     return "Needs the scope" + ("s " if len(scopes) > 1 else " ") + ", ".join(f"`{s}`" for s in scopes) + \
-        " (a `:write` scope also grants `:read`)."
+        " (a `:write` scope also grants `:read`; any `:write` scope grants `users:read`)."
 
 
 def build_document(app: Flask) -> dict:
@@ -652,7 +652,8 @@ _INFO = """The JSON API of Followup.
 
 **Authentication.** Every operation except `GET /openapi.json` needs an API key, as
 `X-Api-Key: <key>` or `Authorization: Bearer <key>`. Scopes: `tasks:read`, `tasks:write`,
-`activities:read`, `activities:write`, `records:read`, `records:write` (`:write` implies `:read`).
+`activities:read`, `activities:write`, `records:read`, `records:write` (`:write` implies `:read`),
+`users:read` (the workspace's users; any `:write` scope implies it).
 
 **Envelopes.** One record: `{"data": {...}, "included": [...]}`. A list: `{"data": [...],
 "has_more", "next_cursor"}` (+ `total` with `include_total=true`). Errors: always

@@ -8,11 +8,11 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.extensions import db
-from crm.models import ROLES, SCOPES, ApiKey, User, Workspace, utcnow
+from crm.models import ROLES, SCOPES, ApiKey, User, UserSession, Workspace, utcnow
 from crm.services.errors import NotFound, ValidationFailed
 
 KEY_PREFIX = "fu_"
@@ -60,8 +60,9 @@ def create_user(
     errors: dict[str, list[str]] = {}
     if "@" not in email or len(email) > 320:
         errors["email"] = ["Not a valid email address."]
-    elif db.session.execute(select(User.id).where(User.email == email)).first():
-        errors["email"] = ["A user with this email already exists."]
+    elif db.session.execute(select(User.id).where(User.email == email, User.workspace_id == workspace.id)).first():
+        # Only this workspace is asked: an e-mail in another workspace is no one's business here.
+        errors["email"] = ["A user with this email already exists in this workspace."]
     if not name:
         errors["name"] = ["Must not be blank."]
     if role not in ROLES:
@@ -126,27 +127,142 @@ def set_user_active(admin: User, user: User, active: bool) -> User:
     if user.id == admin.id and not active:
         raise ValidationFailed.field("user", "You cannot remove yourself.")
     user.is_active = active
+    if not active:
+        _delete_sessions(user.id)  # reactivating later must not revive them
     db.session.commit()
     return user
 
 
-def find_user_by_email(email: str) -> User | None:
-    return db.session.execute(select(User).where(User.email == (email or "").strip().lower())).scalar_one_or_none()
+def find_user_by_email(email: str, workspace_id: str | None = None) -> User | None:
+    """The user with this e-mail (in that workspace, if given). An e-mail may be in several
+    workspaces; without a workspace, that is a validation error naming the choice to make."""
+    stmt = select(User).where(User.email == (email or "").strip().lower())
+    if workspace_id is not None:
+        stmt = stmt.where(User.workspace_id == workspace_id)
+    users = list(db.session.execute(stmt.limit(2)).unique().scalars())
+    if len(users) > 1:
+        raise ValidationFailed.field("email", "This email is in several workspaces; name the workspace.")
+    return users[0] if users else None
+
+
+_dummy_hash: str | None = None
+
+
+def _unknown_password_hash() -> str:
+    """A hash made like every real one (same method and cost), checked for unknown e-mails."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
+def _password_checks_per_sign_in() -> int:
+    """Every sign-in checks as many hashes as the e-mail with the most accounts has, whatever
+    e-mail is given: the time then says nothing about which workspaces an e-mail is in."""
+    most = db.session.execute(
+        select(func.count()).select_from(User).where(User.is_active.is_(True), User.password_hash.is_not(None))
+        .group_by(User.email).order_by(func.count().desc()).limit(1)
+    ).scalar()
+    return max(most or 0, 1)
+
+
+def authenticate_password(email: str, password: str) -> User | None:
+    """The active user this e-mail and password sign in, or None. The work is the same for
+    unknown e-mails, inactive users and wrong passwords: the same number of hash checks."""
+    dummy = _unknown_password_hash()  # made before the look-up, so its one-off cost falls on every path
+    candidates = list(db.session.execute(
+        select(User).where(User.email == (email or "").strip().lower(), User.is_active.is_(True),
+                           User.password_hash.is_not(None))
+        .order_by(User.created_at, User.id)
+    ).unique().scalars())
+    password = password or ""
+    matched = None
+    for user in candidates:  # all of them, not up to the first match
+        if check_password_hash(user.password_hash, password) and matched is None:
+            matched = user
+    for _ in range(_password_checks_per_sign_in() - len(candidates)):
+        check_password_hash(dummy, password)
+    return matched
 
 
 def check_password(user: User | None, password: str) -> bool:
     if user is None or not user.password_hash or not user.is_active:
-        # Spend the same time as a real check, so timing does not reveal which emails exist.
-        check_password_hash(generate_password_hash("x"), password or "")
+        check_password_hash(_unknown_password_hash(), password or "")  # the same work as a real check
         return False
     return check_password_hash(user.password_hash, password or "")
 
 
-def set_password(user: User, password: str) -> None:
-    if len(password) < 8:
+def set_password(user: User, password: str, *, keep_session: str | None = None) -> None:
+    """A new password ends every session of the user (except `keep_session`: the browser of a
+    user who changed their own password)."""
+    if len(password or "") < 8:
         raise ValidationFailed.field("password", "At least 8 characters.")
     user.password_hash = generate_password_hash(password)
+    _delete_sessions(user.id, keep=keep_session)
     db.session.commit()
+
+
+# --- browser sessions ---------------------------------------------------------------------
+# The cookie (signed with SECRET_KEY) holds a random token; the table holds its SHA-256, so a
+# copy of the database does not hold live sessions.
+
+
+def _session_row_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User, lifetime: timedelta) -> str:
+    """A new session for the user; returns the token the cookie carries. Commits."""
+    token = secrets.token_urlsafe(32)
+    db.session.execute(delete(UserSession).where(
+        UserSession.user_id == user.id, UserSession.created_at < utcnow() - lifetime))
+    db.session.add(UserSession(id=_session_row_id(token), user_id=user.id))
+    db.session.commit()
+    return token
+
+
+_sessions = UserSession.__table__
+# Every signed-in page runs this: one look-up by primary key, joined to the user.
+_LIVE_SESSION = (
+    select(User)
+    .join(_sessions, _sessions.c.user_id == User.id)
+    .where(_sessions.c.id == bindparam("row_id"), User.id == bindparam("user_id"), User.is_active.is_(True),
+           _sessions.c.created_at >= bindparam("not_before"))
+)
+
+
+def session_user(user_id: str, token: str | None, lifetime: timedelta) -> User | None:
+    """The active user of a live session, or None once it was ended or has expired."""
+    if not token or not user_id or len(token) > 200:
+        return None
+    return db.session.execute(_LIVE_SESSION, {
+        "row_id": _session_row_id(token), "user_id": user_id, "not_before": utcnow() - lifetime,
+    }).unique().scalar_one_or_none()
+
+
+def end_session(token: str | None) -> None:
+    """Sign-out: this session's cookie stops working, wherever a copy of it is. Commits."""
+    if token:
+        db.session.execute(delete(UserSession).where(UserSession.id == _session_row_id(token)))
+        db.session.commit()
+
+
+def _delete_sessions(user_id: str, keep: str | None = None) -> None:
+    stmt = delete(UserSession).where(UserSession.user_id == user_id)
+    if keep:
+        stmt = stmt.where(UserSession.id != _session_row_id(keep))
+    db.session.execute(stmt)
+
+
+def sign_out_everywhere(admin: User, user: User) -> int:
+    """An admin ends every session of a user of their workspace; returns how many ended."""
+    if not admin.is_admin or admin.workspace_id != user.workspace_id:
+        raise NotFound("No such user.")
+    ended = db.session.execute(
+        select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id)).scalar_one()
+    _delete_sessions(user.id)
+    db.session.commit()
+    return ended
 
 
 def set_time_zone(user: User, time_zone: str) -> None:
@@ -234,11 +350,16 @@ def touch_api_key(key_id: str) -> None:
 
 
 def has_scope(scopes: frozenset[str], scope: str) -> bool:
-    """A :write scope also grants :read."""
+    """A :write scope also grants :read; any :write scope grants `users:read` (a key that writes
+    assigns owners, so it may read who they are)."""
     if scope in scopes:
         return True
     resource, _, action = scope.partition(":")
-    return action == "read" and f"{resource}:write" in scopes
+    if action != "read":
+        return False
+    if resource == "users":
+        return any(s.endswith(":write") for s in scopes)
+    return f"{resource}:write" in scopes
 
 
 def list_api_keys(user: User) -> list[ApiKey]:

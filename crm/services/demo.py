@@ -54,7 +54,7 @@ def seed_demo(workspace: Workspace, *, task_count: int = 300, activity_count: in
         if len(users) >= 3:
             break
         email = f"{name.split()[0].lower()}.{suffix}@example.com"
-        users.append(accounts.find_user_by_email(email) or accounts.create_user(workspace, email=email, name=name))
+        users.append(accounts.find_user_by_email(email, workspace.id) or accounts.create_user(workspace, email=email, name=name))
     companies = [records.create_company(workspace.id, {"name": n, "domain": d, "metadata": {"industry": rng.choice(["saas", "retail", "health", "logistics"])}})
                  for n, d in COMPANIES]
     contacts = []

@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, Response, redirect, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from crm.extensions import db, login_manager
+from crm.extensions import login_manager
 from crm.services.errors import AmbiguousReference, NotFound, ValidationFailed
 
 bp = Blueprint("web", __name__)
@@ -60,12 +60,12 @@ def unexpected_invalid_input(_err: Exception):
 
 
 def load_user(user_id: str):
-    from crm.models import User
+    """The user of a live server-side session (ended by sign-out, password change, deactivation)."""
+    from flask import current_app, session
 
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_active:
-        return None
-    return user
+    from crm.services import accounts
+
+    return accounts.session_user(user_id, session.get("_sid"), current_app.permanent_session_lifetime)
 
 
 def init_app(app: Flask) -> None:

@@ -27,6 +27,8 @@ def _page(status: int, title: str, message: str) -> Response:
 
 
 def http_error_page(err: HTTPException) -> Response:
+    if err.response is not None:  # the raiser made its own answer (the sign-in throttle's page)
+        return err.response
     status = err.code or 500
     if status < 400:  # routing redirects (trailing slash) are exceptions too
         return err.get_response()

@@ -104,3 +104,14 @@ def reactivate_user(user_id: str):
     accounts.set_user_active(current_user, user, True)
     flash(f"{user.name} can sign in again.")
     return _back()
+
+
+@bp.post("/settings/users/<user_id>/sign-out")
+def sign_out_user_everywhere(user_id: str):
+    _require_admin()
+    user = accounts.get_workspace_user(current_user.workspace_id, user_id)
+    ended = accounts.sign_out_everywhere(current_user, user)
+    if user.id == current_user.id:
+        return redirect(url_for("web.login"), code=303)
+    flash(f"{user.name} is signed out everywhere ({ended} session{'' if ended == 1 else 's'} ended).")
+    return _back()

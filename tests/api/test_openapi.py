@@ -139,7 +139,9 @@ def test_security_schemes_scopes_and_headers(document):
     feed = operation(document, "/activities/feed", "get")
     assert feed["x-required-scopes"] == ["activities:read", "tasks:read"]
     users = operation(document, "/users", "get")
-    assert users["x-required-scopes"] == [] and "403" not in users["responses"]
+    assert users["x-required-scopes"] == ["users:read"] and "403" in users["responses"]
+    assert "users:read" in users["description"]
+    assert operation(document, "/users/{record_id}", "get")["x-required-scopes"] == ["users:read"]
 
     update = operation(document, "/tasks/{record_id}", "patch")
     assert ERROR_STATUSES_OF_A_WRITE <= set(update["responses"])

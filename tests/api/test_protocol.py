@@ -58,7 +58,13 @@ class TestScopes:
         (("activities:read",), "get", "/tasks", False),
         (("records:read",), "post", "/contacts", False),
         (("records:write",), "get", "/deals", True),
-        (("tasks:read",), "get", "/users", True),
+        (("tasks:read",), "get", "/users", False),
+        (("records:read", "activities:read"), "get", "/users", False),
+        (("users:read",), "get", "/users", True),
+        (("users:read",), "get", "/tasks", False),
+        (("tasks:write",), "get", "/users", True),
+        (("activities:write",), "get", "/users", True),
+        (("records:write",), "get", "/users", True),
     ])
     def test_scope_matrix(self, key_with_scopes, scopes, method, path, ok):
         caller = key_with_scopes(*scopes)
@@ -405,3 +411,20 @@ class TestCors:
 def test_no_cors_grant_without_configured_origins(api, client):
     r = api.get("/tasks", headers={"Origin": "https://app.example.com"})
     assert "Access-Control-Allow-Origin" not in r.headers
+
+
+def test_a_read_only_key_cannot_list_colleagues(key_with_scopes):
+    caller = key_with_scopes("tasks:read", "activities:read", "records:read")
+    for path in ("/users", f"/users/{caller.user_id}"):
+        response = caller.get(path)
+        assert response.status_code == 403
+        assert {k: v for k, v in error_of(response).items() if k != "request_id"} == {
+                                      "code": "insufficient_permissions",
+                                      "message": "This API key lacks the scope users:read.",
+                                      "details": {"missing_scopes": ["users:read"]}}
+
+
+def test_keys_with_all_scopes_list_users(app, api):
+    assert api.get("/users").status_code == 200
+    with app.app_context():
+        assert "users:read" in db.session.query(ApiKey).one().scopes.split(",")

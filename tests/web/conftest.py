@@ -15,7 +15,8 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture
 def config_overrides():
-    return {"CRM_LOGIN_RATE_LIMIT": "1000/minute", "CRM_UI_PAGE_SIZE": 50}
+    return {"CRM_LOGIN_RATE_LIMIT": "1000/minute", "CRM_LOGIN_ACCOUNT_RATE_LIMIT": "1000/minute",
+            "CRM_UI_PAGE_SIZE": 50}
 
 
 @dataclass
@@ -125,9 +126,16 @@ class Web:
 
 
 def signed_in_client(app, user_id: str):
+    """A client holding a live server-side session of the user, as signing in leaves it."""
+    from crm.models import User
+    from crm.services import accounts
+
+    with app.app_context():
+        token = accounts.start_session(db.session.get(User, user_id), app.permanent_session_lifetime)
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = user_id
+        session["_sid"] = token
         session["_fresh"] = True
     return client
 
