@@ -75,7 +75,8 @@ def test_unexpected_error_is_a_generic_500_envelope_and_logged(api, monkeypatch,
         r = api.get("/tasks")
     assert r.status_code == 500
     assert r.get_json() == {"error": {"code": "internal_error",
-                                      "message": "Something went wrong on our side. It has been logged."}}
+                                      "message": "Something went wrong on our side. It has been logged.",
+                                      "request_id": r.headers["X-Request-Id"]}}
     assert "secret internal detail" not in r.get_data(as_text=True)
     assert "secret internal detail" in caplog.text
     assert api.key not in caplog.text

@@ -97,7 +97,8 @@ def test_an_internal_error_leaks_nothing_to_the_client_or_the_log(app, api, monk
     response = api.client.get("/api/v1/tasks?q=hello", headers={"Authorization": f"Bearer {api.key}"})
     assert response.status_code == 500
     assert response.get_json() == {"error": {"code": "internal_error",
-                                             "message": "Something went wrong on our side. It has been logged."}}
+                                             "message": "Something went wrong on our side. It has been logged.",
+                                             "request_id": response.headers["X-Request-Id"]}}
     body = response.get_data(as_text=True)
     assert "Traceback" not in body and "disk on fire" not in body and api.key not in body
 
