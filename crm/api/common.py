@@ -7,10 +7,11 @@ import keyword
 from typing import Any
 
 import orjson
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, g, request, url_for
 from marshmallow import Schema, ValidationError, fields, missing
 
 from crm.api.errors import ApiError
+from crm.api.params import UserRef
 from crm.fields import UtcDateTime, flatten_errors, format_datetime, unstorable_values
 from crm.schemas import related
 
@@ -80,10 +81,19 @@ def load_query() -> dict:
     if unstorable:
         raise ApiError(400, "validation_error", "The request has invalid query parameters.", unstorable)
     try:
-        return schema.load(args.to_dict())
+        params = schema.load(args.to_dict())
     except ValidationError as err:
         raise ApiError(400, "validation_error", "The request has invalid query parameters.",
                        flatten_errors(err.messages)) from None
+    return _me_as_caller(schema, params)
+
+
+def _me_as_caller(schema: Schema, params: dict) -> dict:
+    """`owner_id=me` (any UserRef parameter): the API key's user, so the services see an id."""
+    for name, field in schema.fields.items():
+        if isinstance(field, UserRef) and params.get(name) == UserRef.ME:
+            params[name] = g.caller.user_id
+    return params
 
 
 def dump_json(payload: Any) -> bytes:
