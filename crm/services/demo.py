@@ -119,7 +119,11 @@ def bootstrap_demo(print_to: TextIO) -> None:
     """First run of `python app.py --demo`: a workspace, an admin, an API key and demo data."""
     with writing():
         if accounts.user_count() > 0:
-            print_to.write("Followup: the database already has users; sign in with your account.\n")
+            print_to.write(
+                "Followup: the database already has users; sign in with your account.\n"
+                "  Forgot the password?  flask crm set-password --email demo@example.com\n"
+                "  A new API key:        flask crm create-api-key --email demo@example.com\n"
+                "  Start over:           stop the app, delete instance/crm.sqlite3*, start again\n")
             return
         workspace = accounts.create_workspace("Demo workspace")
         password = secrets.token_urlsafe(9)
