@@ -167,7 +167,10 @@ def seed_demo_command(workspace_ref, task_count, activity_count):
             if workspace_ref:
                 fail(f"No workspace with id or name {workspace_ref!r}.")
             workspace = accounts.create_workspace("Demo workspace")
-        counts = seed_demo(workspace, task_count=task_count, activity_count=activity_count)
+        try:
+            counts = seed_demo(workspace, task_count=task_count, activity_count=activity_count)
+        except ServiceError as err:
+            fail(describe(err))
     click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
