@@ -11,19 +11,27 @@ from flask import Flask
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="followup", description="Serve Followup on one machine.")
+    parser = argparse.ArgumentParser(prog="followup", description="Serve Followup with the development server.")
     parser.add_argument("--demo", action="store_true",
-                        help="on a fresh database, create a demo workspace, a sign-in and an API key")
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"),
+                        help="on first start, create a demo workspace, print a sign-in and an API key")
+    parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
-    port = os.environ.get("PORT", "5000")
-    parser.add_argument("--port", type=int, default=int(port) if port.isdigit() else 5000,
-                        help="port to listen on (default $PORT, else 5000)")
-    return parser.parse_args(argv)
+    parser.add_argument("--port", type=int, default=None, help="port to listen on (default $PORT, else 5000)")
+    args = parser.parse_args(argv)
+    if args.port is None:
+        try:
+            args.port = int(os.environ.get("PORT") or 5000)
+        except ValueError:
+            parser.error(f"PORT must be a number, not {os.environ['PORT']!r}")
+    if not 0 < args.port < 65536:
+        parser.error(f"the port must be between 1 and 65535, not {args.port}")
+    return args
 
 
 def serve(app: Flask, args: argparse.Namespace) -> None:
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
     base_url = f"http://{shown_host}:{args.port}"
     if args.demo:
         from crm.services.demo import bootstrap_demo

@@ -14,6 +14,7 @@ import orjson
 from flask.cli import AppGroup
 
 from crm.database import upgrade_database, writing
+from crm.extensions import db
 from crm.services import accounts, transfer
 from crm.services.errors import ServiceError, ValidationFailed
 
@@ -52,14 +53,48 @@ def create_workspace_command(name):
     click.echo(workspace.id)
 
 
+def read_new_password(*, prompt: bool, from_stdin: bool) -> str | None:
+    """A new password typed twice at a hidden prompt, or the first line of stdin (for scripts);
+    None when neither was asked for. Never from the command line, where shell history and the
+    process list would keep it."""
+    if prompt and from_stdin:
+        fail("Give either --password-prompt or --password-stdin, not both.")
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.removesuffix("\n").removesuffix("\r")
+        if not password:
+            fail("No password on stdin (it reads the first line).")
+        return password
+    if prompt:
+        return click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    return None
+
+
+password_stdin_option = click.option(
+    "--password-stdin", "password_stdin", is_flag=True,
+    help="Read the password from the first line of stdin (for scripts).")
+
+
 @crm_cli.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--password", default=None, help="Without it, the user cannot sign in to the web UI until one is set.")
+@click.option("--password-prompt", "password_prompt", is_flag=True,
+              help="Ask for the password (twice, hidden). Without a password the user signs in "
+                   "only after `flask crm set-password`, and can still use API keys.")
+@password_stdin_option
+@click.option("--password", "legacy_password", default=None, hidden=True,
+              help="Deprecated: the password would stay in shell history and the process list.")
 @click.option("--admin", is_flag=True, help="Give the user the admin role.")
 @click.option("--workspace", "workspace_ref", default=None, help="Workspace id or name (default: the first).")
-def create_user_command(email, name, password, admin, workspace_ref):
+def create_user_command(email, name, password_prompt, password_stdin, legacy_password, admin, workspace_ref):
     """Create a user; prints its id."""
+    password = read_new_password(prompt=password_prompt, from_stdin=password_stdin)
+    if legacy_password is not None:
+        if password is not None:
+            fail("--password is deprecated; give only --password-prompt or --password-stdin.")
+        click.echo("Warning: --password is deprecated (shell history and the process list keep it); "
+                   "use --password-prompt or --password-stdin.", err=True)
+        password = legacy_password
     with writing():
         if workspace_ref:
             workspace = accounts.find_workspace(workspace_ref)
@@ -73,6 +108,32 @@ def create_user_command(email, name, password, admin, workspace_ref):
         except ServiceError as err:
             fail(describe(err))
     click.echo(user.id)
+
+
+@crm_cli.command("set-password")
+@click.option("--email", required=True, help="The user's e-mail address.")
+@password_stdin_option
+def set_password_command(email, password_stdin):
+    """Set a user's password (asks twice, hidden; or --password-stdin).
+
+    Recovers a forgotten password (the demo's too) without editing the database."""
+    if accounts.find_user_by_email(email) is None:
+        fail(f"No user with email {email!r}.")
+    db.session.commit()  # end the read: no transaction stays open while the prompt waits
+    password = read_new_password(prompt=not password_stdin, from_stdin=password_stdin)
+    with writing():
+        user = accounts.find_user_by_email(email)
+        if user is None:
+            fail(f"No user with email {email!r}.")
+        try:
+            accounts.set_password(user, password)
+        except ServiceError as err:
+            fail(describe(err))
+        active = user.is_active
+    click.echo(f"Password set for {user.email}.")
+    if not active:
+        click.echo("Note: this user is deactivated and cannot sign in until an admin reactivates them.",
+                   err=True)
 
 
 @crm_cli.command("create-api-key")
@@ -106,7 +167,10 @@ def seed_demo_command(workspace_ref, task_count, activity_count):
             if workspace_ref:
                 fail(f"No workspace with id or name {workspace_ref!r}.")
             workspace = accounts.create_workspace("Demo workspace")
-        counts = seed_demo(workspace, task_count=task_count, activity_count=activity_count)
+        try:
+            counts = seed_demo(workspace, task_count=task_count, activity_count=activity_count)
+        except ServiceError as err:
+            fail(describe(err))
     click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
 
 

@@ -61,7 +61,8 @@ def test_demo_bootstrap_prints_working_credentials_once(app, client):
     again = io.StringIO()
     with app.app_context():
         bootstrap_demo(print_to=again)
-    assert "API key" not in again.getvalue()
+    assert key not in again.getvalue() and "Password:" not in again.getvalue()
+    assert "flask crm set-password --email demo@example.com" in again.getvalue()
 
 
 def test_unexpected_error_is_a_generic_500_envelope_and_logged(api, monkeypatch, caplog):

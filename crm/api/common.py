@@ -7,11 +7,12 @@ import keyword
 from typing import Any
 
 import orjson
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, g, request, url_for
 from marshmallow import Schema, ValidationError, fields, missing
 
 from crm.api.errors import ApiError
 from crm.api.operations import current_operation
+from crm.api.params import CommaList, UserRef
 from crm.fields import UtcDateTime, flatten_errors, format_datetime, unstorable_values
 from crm.schemas import related
 
@@ -69,8 +70,6 @@ def query_values(schema: Schema) -> dict[str, str]:
     """The query string as one value per name. A list parameter may be given comma-separated
     (`status=a,b`), repeated (`status=a&status=b`, as generated clients send arrays) or both;
     any other parameter given twice is an error."""
-    from crm.api.params import CommaList
-
     args = request.args
     data: dict[str, str] = {}
     repeated: dict[str, list[str]] = {}
@@ -96,10 +95,19 @@ def load_query() -> dict:
     if unstorable:
         raise ApiError(400, "validation_error", "The request has invalid query parameters.", unstorable)
     try:
-        return schema.load(data)
+        params = schema.load(data)
     except ValidationError as err:
         raise ApiError(400, "validation_error", "The request has invalid query parameters.",
                        flatten_errors(err.messages)) from None
+    return _me_as_caller(schema, params)
+
+
+def _me_as_caller(schema: Schema, params: dict) -> dict:
+    """`owner_id=me` (any UserRef parameter): the API key's user, so the services see an id."""
+    for name, field in schema.fields.items():
+        if isinstance(field, UserRef) and params.get(name) == UserRef.ME:
+            params[name] = g.caller.user_id
+    return params
 
 
 def dump_json(payload: Any) -> bytes:

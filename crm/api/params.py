@@ -8,7 +8,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from crm import models as m
 from crm.fields import Text, UtcDateTime
-from crm.schemas import id_format
+from crm.schemas import ID_PREFIXES, ULID_PATTERN, id_format
 
 
 class CommaList(fields.Field):
@@ -63,6 +63,18 @@ def _id(kind: str):
     return fields.String(validate=id_format(kind))
 
 
+class UserRef(fields.String):
+    """A user id, or `me`: the API key's user (`load_query` puts the key's user id in its place)."""
+
+    ME = "me"
+
+    def __init__(self, **kwargs):
+        pattern = f"^(?:{self.ME}|{ID_PREFIXES['user']}_{ULID_PATTERN})$"
+        super().__init__(validate=validate.Regexp(pattern, error="Not a valid user id (or `me`)."),
+                         metadata={"description": "A user id, or `me` for the API key's own user."},
+                         **kwargs)
+
+
 def _text(max_len: int):
     return Text(validate=validate.Length(min=1, max=max_len))
 
@@ -87,11 +99,11 @@ class TaskListParams(ListParams):
     status = CommaList(m.TASK_STATUSES)
     priority = CommaList(m.PRIORITIES)
     type = CommaList(m.TASK_TYPES)
-    owner_id = _id("user")
+    owner_id = UserRef()
     contact_id = _id("contact")
     company_id = _id("company")
     deal_id = _id("deal")
-    created_by = _id("user")
+    created_by = UserRef()
     due_before = UtcDateTime()
     due_after = UtcDateTime()
     overdue = QueryBool()
@@ -110,7 +122,7 @@ class ActivityListParams(ListParams):
     contact_id = _id("contact")
     company_id = _id("company")
     deal_id = _id("deal")
-    owner_id = _id("user")
+    owner_id = UserRef()
     after = UtcDateTime()
     before = UtcDateTime()
 
@@ -119,7 +131,7 @@ class FeedParams(PageParams):
     contact_id = _id("contact")
     company_id = _id("company")
     deal_id = _id("deal")
-    owner_id = _id("user")
+    owner_id = UserRef()
     after = UtcDateTime()
     before = UtcDateTime()
 

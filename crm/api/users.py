@@ -24,6 +24,14 @@ def list_users():
     return list_response(records.list_users(g.workspace_id, load_query(), rows=True), user_out)
 
 
+@bp.get("/users/me")
+@operation(summary="Get the API key's own user", tag="users", out=UserOut,
+           description="The user the API key belongs to, as `GET /users/{record_id}` shows it. "
+           "List filters take `owner_id=me` and `created_by=me` for the same user.")
+def get_me():
+    return resource_response(records.get_record(User, g.workspace_id, g.caller.user_id), user_out)
+
+
 @bp.get("/users/<id(user):record_id>")
 @require_scope("users:read")
 @operation(summary="Get a user", tag="users", out=UserOut)

@@ -8,8 +8,8 @@ def test_create_workspace_user_and_key(runner, app, client):
     r = runner.invoke(args=["crm", "create-workspace", "Acme"])
     assert r.exit_code == 0 and r.output.strip().startswith("ws_")
     ws_id = r.output.strip()
-    r = runner.invoke(args=["crm", "create-user", "--email", "Ada@Example.com", "--name", "Ada", "--password",
-                            "long enough", "--admin", "--workspace", "Acme"])
+    r = runner.invoke(args=["crm", "create-user", "--email", "Ada@Example.com", "--name", "Ada", "--password-stdin",
+                            "--admin", "--workspace", "Acme"], input="long enough\n")
     assert r.exit_code == 0 and r.output.strip().startswith("user_")
     r = runner.invoke(args=["crm", "create-api-key", "--email", "ada@example.com", "--scopes", "tasks:read",
                             "--label", "script"])
