@@ -60,7 +60,15 @@ def _sorts(names):
 
 
 def _id(kind: str):
-    return fields.String(validate=id_format(kind))
+    return fields.String(validate=id_format(kind), metadata={
+        "description": f"Only records linked to this {kind} (an id of your workspace; another workspace's "
+                       "id matches nothing)."})
+
+
+def _sort(names, default: str):
+    return fields.String(validate=validate.OneOf(_sorts(names)), metadata={
+        "description": f"The order: one field, `-` first for descending; ties are broken by id and nulls "
+                       f"come last either way. Default `{default}`."})
 
 
 class UserRef(fields.String):
@@ -85,9 +93,11 @@ class PageParams(Schema):
     class Meta:
         unknown = RAISE
 
-    limit = QueryInteger(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = QueryInteger(load_default=50, validate=validate.Range(min=1, max=200),
+                         metadata={"description": "Items per page, 1–200."})
     cursor = _text(2000)
-    include_total = QueryBool(load_default=False)
+    include_total = QueryBool(load_default=False, metadata={
+        "description": "`true` adds `total`, the number of matching records (costs a count)."})
 
 
 class ListParams(PageParams):
@@ -95,7 +105,7 @@ class ListParams(PageParams):
 
 
 class TaskListParams(ListParams):
-    sort = fields.String(validate=validate.OneOf(_sorts(("due_at", "priority", "created_at", "updated_at", "title"))))
+    sort = _sort(("due_at", "priority", "created_at", "updated_at", "title"), "-created_at")
     status = CommaList(m.TASK_STATUSES)
     priority = CommaList(m.PRIORITIES)
     type = CommaList(m.TASK_TYPES)
@@ -106,12 +116,13 @@ class TaskListParams(ListParams):
     created_by = UserRef()
     due_before = UtcDateTime()
     due_after = UtcDateTime()
-    overdue = QueryBool()
+    overdue = QueryBool(metadata={"description": "`true`: due in the past and still pending or in progress; "
+                                                 "`false`: every other task."})
     tag = _text(50)
 
 
 class ActivityListParams(ListParams):
-    sort = fields.String(validate=validate.OneOf(_sorts(("occurred_at", "created_at"))))
+    sort = _sort(("occurred_at", "created_at"), "-occurred_at")
     type = CommaList(m.ACTIVITY_TYPES)
     status = CommaList(m.ACTIVITY_STATUSES)
     direction = CommaList(m.DIRECTIONS)
@@ -137,22 +148,22 @@ class FeedParams(PageParams):
 
 
 class CompanyListParams(ListParams):
-    sort = fields.String(validate=validate.OneOf(_sorts(("created_at", "updated_at", "name"))))
+    sort = _sort(("created_at", "updated_at", "name"), "-created_at")
     domain = _text(255)
 
 
 class ContactListParams(ListParams):
-    sort = fields.String(validate=validate.OneOf(_sorts(("created_at", "updated_at", "name"))))
+    sort = _sort(("created_at", "updated_at", "name"), "-created_at")
     company_id = _id("company")
     email = _text(320)
 
 
 class DealListParams(ListParams):
-    sort = fields.String(validate=validate.OneOf(_sorts(("created_at", "updated_at", "name", "close_date"))))
+    sort = _sort(("created_at", "updated_at", "name", "close_date"), "-created_at")
     company_id = _id("company")
     contact_id = _id("contact")
     stage = _text(100)
 
 
 class UserListParams(ListParams):
-    sort = fields.String(validate=validate.OneOf(_sorts(("created_at", "name", "email"))))
+    sort = _sort(("created_at", "name", "email"), "created_at")

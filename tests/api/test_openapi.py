@@ -263,3 +263,18 @@ def test_answers_may_gain_fields_but_inputs_stay_closed(document):
         assert schemas[name].get("additionalProperties", True) is not False, name
     for name in ("TaskInput", "TaskUpdate", "ActivityInput", "ContactInput", "DealUpdate"):
         assert schemas[name]["additionalProperties"] is False, name
+
+
+def test_every_parameter_says_what_it_does(document):
+    undescribed = []
+    for path, item in document["paths"].items():
+        for param in item.get("parameters", []):
+            if not param.get("description"):
+                undescribed.append((path, param["name"]))
+        for method, op in item.items():
+            if not isinstance(op, dict):
+                continue
+            for param in op.get("parameters", []):
+                if not (param.get("description") or param.get("schema", {}).get("description")):
+                    undescribed.append((method, path, param["name"]))
+    assert undescribed == []
