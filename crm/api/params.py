@@ -92,6 +92,7 @@ class TaskListParams(ListParams):
     company_id = _id("company")
     deal_id = _id("deal")
     created_by = _id("user")
+    activity_id = _id("activity")
     due_before = UtcDateTime()
     due_after = UtcDateTime()
     overdue = QueryBool()
