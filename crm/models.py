@@ -107,7 +107,7 @@ class User(Timestamped, db.Model):
 
     workspace: Mapped[Workspace] = relationship(lazy="joined")
 
-    __table_args__ = (UniqueConstraint("calendar_token", name="uq_users_calendar_token"),)
+    __table_args__ = (Index("uq_users_calendar_token", "calendar_token", unique=True),)
 
     # Flask-Login protocol
     @property
@@ -243,7 +243,7 @@ class Task(Versioned, db.Model):
     __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (
         # One occurrence per due time in a series: two completions cannot both make the next one.
-        UniqueConstraint("recurrence_of", "due_at", name="uq_tasks_recurrence_due"),
+        Index("uq_tasks_recurrence_due", "recurrence_of", "due_at", unique=True),
         Index("ix_tasks_ws_created", "workspace_id", "created_at", "id"),
         Index("ix_tasks_ws_updated", "workspace_id", "updated_at", "id"),
         Index("ix_tasks_ws_due", "workspace_id", "due_at", "id"),
