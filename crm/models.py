@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
@@ -62,6 +63,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0, tzinfo=None)
 
 
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 def _id_default(prefix: str):
     return lambda: new_id(prefix)
 
@@ -98,10 +103,13 @@ class User(Timestamped, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The secret of the user's calendar feed URL (/calendar/<token>.ics); regenerable.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), default=new_calendar_token)
 
     workspace: Mapped[Workspace] = relationship(lazy="joined")
 
-    __table_args__ = (UniqueConstraint("workspace_id", "email", name="uq_users_workspace_email"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "email", name="uq_users_workspace_email"),
+                      Index("uq_users_calendar_token", "calendar_token", unique=True))
 
     # Flask-Login protocol
     @property
@@ -231,6 +239,12 @@ class Task(Versioned, db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     completion_note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # SPEC §11: an RRULE, the series' first task, and the occurrence completing this one made.
+    recurrence: Mapped[str | None] = mapped_column(String(500))
+    recurrence_of: Mapped[str | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    next_task_id: Mapped[str | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    duration: Mapped[int | None] = mapped_column(Integer)
+    activity_id: Mapped[str | None] = mapped_column(ForeignKey("activities.id", ondelete="SET NULL"), index=True)
 
     contact: Mapped[Contact | None] = relationship(lazy="joined", innerjoin=False)
     company: Mapped[Company | None] = relationship(lazy="joined", innerjoin=False)
@@ -239,6 +253,8 @@ class Task(Versioned, db.Model):
 
     __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (
+        # One occurrence per due time in a series: two completions cannot both make the next one.
+        Index("uq_tasks_recurrence_due", "recurrence_of", "due_at", unique=True),
         Index("ix_tasks_ws_created", "workspace_id", "created_at", "id"),
         Index("ix_tasks_ws_updated", "workspace_id", "updated_at", "id"),
         Index("ix_tasks_ws_due", "workspace_id", "due_at", "id"),

@@ -19,6 +19,7 @@ from crm.fields import (
     Text,
     UtcDateTime,
 )
+from crm.services.recurrence import InvalidRule, normalize_rule
 
 
 class StrictSchema(Schema):
@@ -124,7 +125,27 @@ class Reminder(StrictSchema):
     before_minutes = StrictInteger(required=True, validate=validate.Range(min=0, max=40320))
 
 
+class Recurrence(Text):
+    """An RFC 5545 RRULE (SPEC §11), stored normalized: upper-case, FREQ first."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text is None:
+            return None
+        try:
+            return normalize_rule(text)
+        except InvalidRule as exc:
+            raise ValidationError(str(exc)) from None
+
+
+RECURRENCE_DOC = ("An RFC 5545 RRULE read from `due_at` in the owner's time zone: FREQ (DAILY, WEEKLY, "
+                  "MONTHLY, YEARLY) with INTERVAL, BYDAY, BYMONTHDAY, COUNT or UNTIL. Needs `due_at`.")
+DURATION_DOC = "Seconds; with `due_at`, the task is a time block starting at `due_at`."
+
+
 class TaskInput(StrictSchema):
+    READ_ONLY = StrictSchema.READ_ONLY + ("recurrence_of", "next_task_id")
+
     title = _text(255, required=True, min_len=1)
     description = _text(20000)
     type = _enum(m.TASK_TYPES)
@@ -142,13 +163,18 @@ class TaskInput(StrictSchema):
     metadata = Metadata()
     completed_at = UtcDateTime(allow_none=True)
     completion_note = _text(2000)
+    recurrence = Recurrence(allow_none=True, validate=validate.Length(max=500), metadata={
+        "description": RECURRENCE_DOC, "example": "FREQ=WEEKLY;BYDAY=MO"})
+    duration = StrictInteger(allow_none=True, validate=validate.Range(min=0, max=604800),
+                             metadata={"description": DURATION_DOC})
+    activity_id = _link("activity")
     created_at = UtcDateTime()
 
 
 class TaskUpdate(TaskInput):
     """PATCH: every create field but `created_at`, which is read-only after creation."""
 
-    READ_ONLY = StrictSchema.READ_ONLY + ("created_at",)
+    READ_ONLY = TaskInput.READ_ONLY + ("created_at",)
 
     class Meta(StrictSchema.Meta):
         exclude = ("created_at",)
@@ -180,6 +206,13 @@ class TaskOut(Representation):
     metadata = fields.Dict(attribute="meta", required=True)
     completed_at = UtcDateTime(allow_none=True, required=True)
     completion_note = fields.String(allow_none=True, required=True)
+    recurrence = fields.String(allow_none=True, required=True, metadata={"description": RECURRENCE_DOC})
+    recurrence_of = fields.String(allow_none=True, required=True, metadata={
+        "description": "Read-only: the first task of this task's series (null for the first itself)."})
+    next_task_id = fields.String(allow_none=True, required=True, metadata={
+        "description": "Read-only: the occurrence that completing this recurring task created."})
+    duration = fields.Integer(allow_none=True, required=True, metadata={"description": DURATION_DOC})
+    activity_id = fields.String(allow_none=True, required=True)
     created_by = fields.String(allow_none=True, required=True)
     created_at = UtcDateTime(required=True)
     updated_at = UtcDateTime(required=True)

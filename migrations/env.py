@@ -53,11 +53,20 @@ RAW_SQL_TABLE_PREFIXES = ("tasks_fts", "activities_fts")
 # own spelling, so autogenerate would always see a change. Their migration states them.
 EXPRESSION_INDEXES = frozenset({"ix_tasks_ws_timeline"})
 warnings.filterwarnings("ignore", message=".*expression-based index.*")
+# Columns added in place on SQLite (ALTER TABLE ADD COLUMN ... REFERENCES ... ON DELETE SET NULL):
+# SQLAlchemy reads ON DELETE only from table-level FOREIGN KEY clauses, so their foreign keys
+# would always look changed. tests/cli/test_db_check.py reads them with PRAGMA foreign_key_list.
+SQLITE_INLINE_FOREIGN_KEYS = frozenset({("tasks", "activity_id"), ("tasks", "next_task_id"),
+                                        ("tasks", "recurrence_of")})
 
 
 def include_object(obj, name, type_, reflected, compare_to):
     """Leave out what the models do not own on this backend: raw-SQL tables, and indexes
     declared for one dialect only (`Index(...).ddl_if(dialect=...)`) on the others."""
+    if type_ == "foreign_key_constraint" and context.get_context().dialect.name == "sqlite":
+        columns = {(obj.parent.name, c.name) for c in obj.columns}
+        if columns & SQLITE_INLINE_FOREIGN_KEYS:
+            return False
     if type_ == "index" and name in EXPRESSION_INDEXES:
         return False
     if type_ == "table" and reflected and compare_to is None:

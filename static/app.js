@@ -84,6 +84,29 @@
     if (event.target.matches && event.target.matches("[data-select-on-focus]")) { event.target.select(); }
   });
 
+  // Copy buttons (`data-copy="#field"`): shown only where the script runs, since they need it.
+  function showCopyButtons(root) {
+    root.querySelectorAll("[data-copy]").forEach(function (button) { button.hidden = false; });
+  }
+  showCopyButtons(document);
+  document.addEventListener("htmx:load", function (event) { showCopyButtons(event.target); });
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) { return; }
+    const field = document.querySelector(button.dataset.copy);
+    if (!field) { return; }
+    function done() {
+      button.textContent = "Copied";
+      window.setTimeout(function () { button.textContent = "Copy"; }, 2000);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { field.select(); });
+    } else {
+      field.select();
+      if (document.execCommand("copy")) { done(); }
+    }
+  });
+
   // A swapped row keeps the keyboard: focus goes to its title again (edit forms autofocus Title).
   let focusedRowId = null;
   document.addEventListener("htmx:beforeSwap", function (event) {

@@ -114,6 +114,7 @@ class TaskListParams(ListParams):
     company_id = _id("company")
     deal_id = _id("deal")
     created_by = UserRef()
+    activity_id = _id("activity")
     due_before = UtcDateTime()
     due_after = UtcDateTime()
     overdue = QueryBool(metadata={"description": "`true`: due in the past and still pending or in progress; "

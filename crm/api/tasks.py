@@ -65,7 +65,9 @@ def delete_task(record_id):
 @require_scope("tasks:write")
 @idempotent
 @operation(summary="Complete a task", tag="tasks", body=TaskCompletion, body_optional=True, out=TaskOut,
-           description="Sets status `completed`. Completing a completed task changes nothing.")
+           description="Sets status `completed`. Completing a completed task changes nothing. "
+                       "For a recurring task, the series' next occurrence is created once and its id "
+                       "is `next_task_id` in the answer (null when the series ends).")
 def complete_task(record_id):
     task = tasks.get_task(g.workspace_id, record_id, for_update=True)
     data = load_body()
@@ -77,7 +79,8 @@ def complete_task(record_id):
 @require_scope("tasks:write")
 @idempotent
 @operation(summary="Reopen a task", tag="tasks", body=EmptyBody, body_optional=True, out=TaskOut,
-           description="Back to `pending`; `completed_at` is cleared.")
+           description="Back to `pending`; `completed_at` is cleared. A recurring task's next "
+                       "occurrence stays.")
 def reopen_task(record_id):
     task = tasks.get_task(g.workspace_id, record_id, for_update=True)
     load_body()

@@ -6,11 +6,11 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
-from crm.models import Activity, ActivityAttendee, utcnow
+from crm.models import Activity, ActivityAttendee, Task, utcnow
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_contact_ids, check_links
 from crm.services.pagination import Page, SortKey, paginate
-from crm.services.records import backfill_created_at, check_etag, get_record
+from crm.services.records import backfill_created_at, check_etag, get_record, unlink_everywhere
 from crm.services.search import in_workspace, substring_search
 from crm.services.text import normalize, search_text
 
@@ -131,6 +131,8 @@ def update_activity(activity: Activity, data: dict, if_match: str | None = None)
 
 def delete_activity(activity: Activity, if_match: str | None = None) -> None:
     check_etag(activity, if_match)
+    # Its tasks stay, unlinked, with a new ETag (the database's ON DELETE SET NULL would not bump it).
+    unlink_everywhere("activity_id", activity.id, (Task,))
     db.session.delete(activity)
     db.session.commit()
 

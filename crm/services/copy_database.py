@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask
-from sqlalchemy import Integer, func, select, text
+from sqlalchemy import Integer, bindparam, func, select, text
 
 from crm.extensions import db
 
@@ -40,10 +40,26 @@ def copy_database(target_url: str, *, batch_size: int = 2000, report: Callable[[
                     raise CopyError(f"The target database is not empty (table {table.name} has rows).")
             for table in tables:
                 copied = 0
+                # Links within a table (a task's series and next occurrence) may point at a row
+                # copied later: they are written once every row is there.
+                own_links = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+                # ...with the values of columns an UPDATE would otherwise stamp (updated_at).
+                stamped = [c.name for c in table.columns if c.onupdate is not None]
+                later: list[dict] = []
                 rows = source.execute(select(table).execution_options(yield_per=batch_size)).mappings()
                 for chunk in rows.partitions(batch_size):
-                    target.execute(table.insert(), [dict(r) for r in chunk])
+                    values = [dict(r) for r in chunk]
+                    for row in values:
+                        if any(row[c] is not None for c in own_links):
+                            later.append({"_id": row["id"], **{c: row[c] for c in own_links + stamped}})
+                            row.update(dict.fromkeys(own_links))
+                    target.execute(table.insert(), values)
                     copied += len(chunk)
+                if later:
+                    update = table.update().where(table.c.id == bindparam("_id")).values(
+                        {c: bindparam(c) for c in own_links + stamped})
+                    for start in range(0, len(later), batch_size):
+                        target.execute(update, later[start:start + batch_size])
                 counts[table.name] = copied
                 report(f"{table.name}: {copied} rows")
             _reset_sequences(target, tables)

@@ -8,7 +8,7 @@ import contextvars
 from sqlalchemy import and_, select
 
 from crm.extensions import db
-from crm.models import Company, Contact, Deal, User
+from crm.models import Activity, Company, Contact, Deal, User
 from crm.services.errors import AmbiguousReference, ValidationFailed
 from crm.services.text import normalize
 
@@ -17,6 +17,7 @@ LINK_MODELS = {
     "company_id": (Company, "company"),
     "deal_id": (Deal, "deal"),
     "owner_id": (User, "user"),
+    "activity_id": (Activity, "activity"),
 }
 MAX_CANDIDATES = 10
 # A name to resolve, and the id it resolves to: a request gives one or the other, never both.

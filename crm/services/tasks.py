@@ -8,6 +8,7 @@ from sqlalchemy import and_, bindparam, exists, func, not_, select
 
 from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, Task, utcnow
+from crm.services import recurrence
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_links, resolve_names
 from crm.services.pagination import Page, SortKey, paginate
@@ -18,7 +19,7 @@ from crm.services.text import normalize, search_text
 PARENT_REQUIRED = "At least one parent link (contact_id, company_id, or deal_id) is required"
 PLAIN_FIELDS = (
     "title", "description", "type", "priority", "due_at", "contact_id", "company_id", "deal_id",
-    "owner_id", "reminder", "completion_note",
+    "owner_id", "reminder", "completion_note", "recurrence", "duration", "activity_id",
 )
 SORTS = {
     "due_at": SortKey(Task.due_at, nullable=True, kind="datetime"),
@@ -52,6 +53,9 @@ def _apply(task: Task, data: dict) -> None:
     if "metadata" in data:
         task.meta = data["metadata"]
     _apply_status(task, data)
+    if task.recurrence and task.due_at is None:
+        field = "recurrence" if "recurrence" in data else "due_at"
+        raise ValidationFailed.field(field, "A recurring task needs a due_at.")
     if config_flag("CRM_REQUIRE_TASK_PARENT") and not (task.contact_id or task.company_id or task.deal_id):
         raise ValidationFailed(
             {f: [PARENT_REQUIRED] for f in ("contact_id", "company_id", "deal_id")},
@@ -116,7 +120,10 @@ def create_task(workspace_id: str, author_id: str | None, data: dict) -> Task:
 
 def update_task(task: Task, data: dict, if_match: str | None = None) -> Task:
     check_etag(task, if_match)
+    was_completed = task.status == "completed"
     _apply(task, data)
+    if task.status == "completed" and not was_completed:
+        recurrence.create_next_occurrence(task)
     db.session.commit()
     return task
 
@@ -133,6 +140,7 @@ def complete_task(
     task.completed_at = completed_at or utcnow()
     if completion_note is not None:
         task.completion_note = completion_note
+    recurrence.create_next_occurrence(task)
     db.session.commit()
     return task
 
@@ -187,7 +195,7 @@ def filter_tasks(workspace_id: str, params: dict):
         stmt = stmt.where(Task.type.in_(params["type"]))
     if params.get("priority"):
         stmt = stmt.where(Task.priority_rank.in_([PRIORITIES.index(p) for p in params["priority"]]))
-    for name in ("owner_id", "contact_id", "company_id", "deal_id", "created_by"):
+    for name in ("owner_id", "contact_id", "company_id", "deal_id", "created_by", "activity_id"):
         if params.get(name):
             stmt = stmt.where(getattr(Task, name) == params[name])
     if params.get("due_before") is not None:

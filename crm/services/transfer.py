@@ -38,8 +38,8 @@ from crm.services import activities, records, tasks
 from crm.services.errors import AmbiguousReference, ServiceError, ValidationFailed
 from crm.services.links import remembering_links
 
-# Dependency order: a row only links to kinds listed before it.
-KINDS = ("company", "contact", "deal", "task", "activity")
+# Dependency order: a row only links to kinds listed before it (a task to its activity).
+KINDS = ("company", "contact", "deal", "activity", "task")
 MODELS = {"company": Company, "contact": Contact, "deal": Deal, "task": Task, "activity": Activity}
 ID_PREFIXES = {"company": "comp", "contact": "cont", "deal": "deal", "task": "task", "activity": "act"}
 OUTPUT_SCHEMAS = {"company": CompanyOut, "contact": ContactOut, "deal": DealOut, "task": TaskOut,
@@ -53,7 +53,7 @@ FIELDS = {
     "deal": ("name", "stage", "amount", "currency", "close_date", "company_id", "contact_id", "metadata"),
     "task": ("title", "description", "type", "status", "priority", "due_at", "contact_id", "company_id",
              "deal_id", "owner_email", "reminder", "tags", "metadata", "completed_at", "completion_note",
-             "created_at"),
+             "recurrence", "duration", "activity_id", "created_at"),
     "activity": ("type", "subtype", "status", "subject", "body", "contact_id", "company_id", "deal_id",
                  "owner_email", "attendees", "occurred_at", "duration", "direction", "outcome", "source",
                  "external_id", "generated_by", "model", "confidence_score", "metadata", "created_at"),

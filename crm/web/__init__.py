@@ -11,7 +11,7 @@ from crm.services.errors import AmbiguousReference, NotFound, ValidationFailed
 
 bp = Blueprint("web", __name__)
 
-PUBLIC_ENDPOINTS = frozenset({"web.login", "web.setup"})
+PUBLIC_ENDPOINTS = frozenset({"web.login", "web.setup", "web.calendar_feed"})
 
 
 @bp.before_request
@@ -69,7 +69,7 @@ def load_user(user_id: str):
 
 
 def init_app(app: Flask) -> None:
-    from crm.web import activities, auth, records, settings, tasks  # noqa: F401 - registers the routes
+    from crm.web import activities, auth, calendar_feed, records, settings, tasks  # noqa: F401 - registers the routes
     from crm.web.rendering import register_template_helpers
 
     login_manager.user_loader(load_user)

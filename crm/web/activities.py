@@ -191,6 +191,19 @@ def log_activity():
     return redirect_next(url_for("web.activity_list"))
 
 
+@bp.get("/activities/<activity_id>")
+def activity_page(activity_id: str):
+    """The activity, and the tasks that follow it up or prepare it (SPEC §11)."""
+    from crm.services import tasks
+    from crm.web.tasks import quick_add_context
+
+    activity = activities.get_activity(_workspace_id(), activity_id)
+    linked = tasks.list_tasks(_workspace_id(), {"activity_id": activity.id, "sort": "due_at", "limit": 200})
+    here = url_for("web.activity_page", activity_id=activity.id)
+    return render("activities/detail.html", activity=activity, linked_tasks=linked.items,
+                  quick_add=quick_add_context("#record-tasks", {"activity_id": activity.id}, here))
+
+
 @bp.get("/activities/<activity_id>/entry")
 def activity_entry(activity_id: str):
     activity = activities.get_activity(_workspace_id(), activity_id)

@@ -123,7 +123,7 @@ def contact_link(form: MultiDict, workspace_id: str) -> dict:
     return {"contact_name": query}
 
 
-LINK_FIELDS = ("contact_id", "company_id", "deal_id")
+LINK_FIELDS = ("contact_id", "company_id", "deal_id", "activity_id")
 
 
 def prelinked(form: MultiDict, data: dict, targets: tuple[str, ...], default_target: str) -> tuple[dict, str]:

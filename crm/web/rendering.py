@@ -89,7 +89,22 @@ def label(value: str | None) -> str:
     return (value or "").replace("_", " ").capitalize()
 
 
+def format_duration(seconds: int | None) -> str:
+    """3600 -> "1 h", 5400 -> "1 h 30 min", 45 -> "45 s"."""
+    if not seconds:
+        return "0 min"
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h"] if hours else []
+    if minutes:
+        parts.append(f"{minutes} min")
+    if secs and not hours:
+        parts.append(f"{secs} s")
+    return " ".join(parts)
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(format_duration, "duration")
     app.add_template_filter(format_local, "local")
     app.add_template_filter(datetime_local_value, "input_datetime")
     app.add_template_filter(render_markdown, "markdown")

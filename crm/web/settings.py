@@ -11,6 +11,7 @@ from crm.models import ROLES, SCOPES
 from crm.services import accounts
 from crm.services.errors import ValidationFailed
 from crm.web import bp
+from crm.web.calendar_feed import feed_url
 from crm.web.forms import errors_from
 from crm.web.rendering import render
 
@@ -23,7 +24,8 @@ def _settings_page(status: int = 200, **context):
     users = accounts.workspace_users(current_user.workspace_id, include_inactive=True) if current_user.is_admin else []
     return render(
         "settings/index.html", status=status, time_zones=TIME_ZONES, scopes=SCOPES, roles=ROLES,
-        api_keys=accounts.list_api_keys(current_user), users=users, **context,
+        api_keys=accounts.list_api_keys(current_user), users=users, calendar_url=feed_url(current_user),
+        **context,
     )
 
 

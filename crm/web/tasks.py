@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from crm.models import OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, TASK_TYPES, utcnow
 from crm.schemas import TaskInput, TaskUpdate
-from crm.services import accounts, tasks
+from crm.services import accounts, recurrence, tasks
 from crm.web import bp
 from crm.web.forms import (
     FormInvalid,
@@ -168,12 +168,48 @@ def _task_form_data(form: MultiDict) -> dict:
     }
     if "contact_query" in form:
         data.update(contact_link(form, _workspace_id()))
+    data.update(_repeat_field(form))
+    data.update(_duration_field(form))
+    if form.get("activity_id"):
+        data["activity_id"] = form["activity_id"].strip()
     return data
+
+
+REPEAT_CHOICES = {"": "Does not repeat", "daily": "Daily", "weekdays": "Every weekday (Mon–Fri)",
+                  "weekly": "Weekly", "monthly": "Monthly", "yearly": "Yearly", "custom": "Custom (RRULE)"}
+
+
+def repeat_choice(rule: str | None) -> str:
+    """The Repeat option that shows a stored rule: a preset, or custom."""
+    if not rule:
+        return ""
+    return next((name for name, preset in recurrence.PRESETS.items() if preset == rule), "custom")
+
+
+def _repeat_field(form: MultiDict) -> dict:
+    """Repeat: none, a preset, or custom (the RRULE typed in `repeat_rule`)."""
+    if "repeat" not in form:
+        return {}
+    choice = form["repeat"].strip()
+    if choice == "custom":
+        return {"recurrence": form.get("repeat_rule", "")}
+    return {"recurrence": recurrence.PRESETS.get(choice)}
+
+
+def _duration_field(form: MultiDict) -> dict:
+    """Duration, typed in minutes; the schema checks the seconds (a wrong entry is reported there)."""
+    if "duration" not in form:
+        return {}
+    text = form["duration"].strip()
+    if not text:
+        return {"duration": None}
+    return {"duration": int(text) * 60 if text.isascii() and text.isdigit() and len(text) < 9 else text}
 
 
 @bp.get("/tasks/new")
 def new_task():
-    return render("tasks/new.html", form={}, errors={}, users=_users(), types=TASK_TYPES)
+    return render("tasks/new.html", form={}, errors={}, users=_users(), types=TASK_TYPES,
+                  repeat_choices=REPEAT_CHOICES, repeat_choice=repeat_choice)
 
 
 @bp.post("/tasks")
@@ -189,7 +225,7 @@ def create_task():
             return render("tasks/_quick_add.html", status=422, quick_add=quick_add, errors=exc.errors,
                           form=form, headers={"HX-Retarget": "#quick-add", "HX-Reswap": "outerHTML"})
         return render("tasks/new.html", status=422, form=form, errors=exc.errors, users=_users(),
-                      types=TASK_TYPES)
+                      types=TASK_TYPES, repeat_choices=REPEAT_CHOICES, repeat_choice=repeat_choice)
     if is_htmx():
         return render("tasks/_created.html", task=task, quick_add=quick_add, errors={}, form={})
     return redirect_next(url_for("web.task_list"))
@@ -198,7 +234,18 @@ def create_task():
 @bp.get("/tasks/<task_id>")
 def task_detail(task_id: str):
     task = tasks.get_task(_workspace_id(), task_id)
-    return render("tasks/detail.html", task=task)
+    series = recurrence.series_tasks(task) if task.recurrence or task.recurrence_of else []
+    upcoming = []
+    if task.recurrence and task.due_at and task.status in OPEN_TASK_STATUSES and not task.next_task_id:
+        upcoming = recurrence.upcoming(task.recurrence, task.due_at, recurrence.owner_zone(task), count=4)[1:]
+    activity = None
+    if task.activity_id:
+        from crm.services import activities
+
+        activity = activities.get_activity(_workspace_id(), task.activity_id)
+    ends_at = task.due_at + timedelta(seconds=task.duration) if task.due_at and task.duration else None
+    return render("tasks/detail.html", task=task, series=series, upcoming=upcoming, activity=activity, ends_at=ends_at,
+                  repeat_label=REPEAT_CHOICES[repeat_choice(task.recurrence)])
 
 
 @bp.get("/tasks/<task_id>/row")
@@ -229,7 +276,7 @@ def edit_task(task_id: str):
         return render("tasks/_row_form.html", status=status, task=task, form=form, errors=errors,
                       users=_users())
     return render("tasks/edit.html", status=status, task=task, form=form, errors=errors, users=_users(),
-                  types=TASK_TYPES)
+                  types=TASK_TYPES, repeat_choices=REPEAT_CHOICES, repeat_choice=repeat_choice)
 
 
 def _row_or_redirect(task):

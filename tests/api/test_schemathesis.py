@@ -83,7 +83,7 @@ def fuzz_account(app):
 
 
 LINKED = {"contact_id": (Contact, "contact"), "company_id": (Company, "company"), "deal_id": (Deal, "deal"),
-          "owner_id": (User, "user")}
+          "owner_id": (User, "user"), "activity_id": (Activity, "activity")}
 NAMES = {"contact_name": Contact, "company_name": Company}
 
 
@@ -103,6 +103,11 @@ def realistic_references(app):
         """A new record with a name no other record has (the stateful phase deletes the seeded ones)."""
         made[0] += 1
         user = db.session.query(User).order_by(User.id).first()
+        if model is Activity:
+            activity = Activity(workspace_id=user.workspace_id, type="meeting", status="scheduled", meta={})
+            db.session.add(activity)
+            db.session.commit()
+            return activity
         name = f"Fuzzed {made[0]:05d}"
         fields = {"first_name": "Fuzzed", "last_name": f"{made[0]:05d}", "name": name} if model is Contact \
             else {"name": name}
@@ -140,6 +145,14 @@ def realistic_references(app):
                 # Only names the document accepts (1-255 characters after trimming, no NUL).
                 if isinstance(value, str) and 1 <= len(value.strip()) <= 255 and "\x00" not in value:
                     body[field] = unique_name(model)
+            # A rule the document accepts as text must also parse as an RRULE, and it needs a due
+            # time: on a PATCH the stored task may have none, so the case brings its own.
+            rule = body.get("recurrence")
+            if isinstance(rule, str) and 1 <= len(rule.strip()) <= 500 and "\x00" not in rule:
+                body["recurrence"] = "FREQ=WEEKLY;BYDAY=MO"
+                body["due_at"] = "2026-03-16T09:00:00Z"
+            elif "due_at" in body and body["due_at"] is None and "recurrence" not in body:
+                body["recurrence"] = None  # clearing the due time of what may be a recurring task
         cursor = (case.query or {}).get("cursor")
         if isinstance(cursor, str) and 1 <= len(cursor.strip()) <= 2000 and "\x00" not in cursor:
             del case.query["cursor"]

@@ -72,3 +72,28 @@ def test_refuses_a_non_empty_target(api, runner, scratch_pg_url):
 def test_refuses_a_non_postgres_target(runner, tmp_path):
     r = runner.invoke(args=["crm", "migrate-to-postgres", f"sqlite:///{tmp_path}/x.db"])
     assert r.exit_code != 0 and "PostgreSQL" in r.output
+
+
+def test_a_recurring_series_activity_links_and_the_calendar_feed_move_too(api, runner, sqlite_app, scratch_pg_url):
+    from crm.extensions import db
+    from crm.models import User
+
+    meeting = api.create("/activities", {"type": "meeting", "status": "scheduled", "occurred_at": "2026-03-20T10:00:00Z"})
+    first = api.create("/tasks", {"title": "Weekly report", "due_at": "2026-03-16T09:00:00Z",
+                                  "recurrence": "FREQ=WEEKLY;COUNT=5", "duration": 1800, "activity_id": meeting["id"]})
+    done = api.post(f"/tasks/{first['id']}/complete").get_json()["data"]  # its next_task_id is a later row
+    second = api.get(f"/tasks/{done['next_task_id']}").get_json()["data"]
+    with sqlite_app.app_context():
+        token = db.session.get(User, api.user_id).calendar_token
+
+    r = runner.invoke(args=["crm", "migrate-to-postgres", scratch_pg_url])
+    assert r.exit_code == 0, r.output
+
+    pg_app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_pg_url, "SECRET_KEY": "test-secret", "TESTING": True})
+    client = pg_app.test_client()
+    headers = {"X-Api-Key": api.key}
+    assert client.get(f"/api/v1/tasks/{first['id']}", headers=headers).get_json()["data"] == done
+    assert client.get(f"/api/v1/tasks/{second['id']}", headers=headers).get_json()["data"] == second
+    assert second["recurrence_of"] == first["id"] and second["activity_id"] == meeting["id"]
+    feed = client.get(f"/calendar/{token}.ics")
+    assert feed.status_code == 200 and f"UID:{second['id']}@followup".encode() in feed.data

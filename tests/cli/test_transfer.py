@@ -38,10 +38,11 @@ def filled(api):
                           "reminder": {"type": "email", "before_minutes": 30}})
     api.create("/tasks", {"title": "Call Hans 📞", "status": "completed", "completed_at": "2026-01-02T03:04:05Z",
                           "completion_note": "done", "owner_id": second_id, "company_id": company["id"]})
-    api.create("/tasks", {"title": "Personal to-do", "owner_id": None})
-    api.create("/activities", {"type": "meeting", "subject": "Demo", "body": "**went well**",
-                               "attendees": [ada["id"], hans["id"]], "duration": 3600, "direction": "na",
-                               "outcome": "completed", "occurred_at": "2026-02-01T10:00:00Z"})
+    demo = api.create("/activities", {"type": "meeting", "subject": "Demo", "body": "**went well**",
+                                      "attendees": [ada["id"], hans["id"]], "duration": 3600, "direction": "na",
+                                      "outcome": "completed", "occurred_at": "2026-02-01T10:00:00Z"})
+    api.create("/tasks", {"title": "Personal to-do", "owner_id": None, "due_at": "2026-03-16T09:00:00Z",
+                          "recurrence": "FREQ=WEEKLY;BYDAY=MO", "duration": 1800, "activity_id": demo["id"]})
     api.create("/activities", {"type": "email", "source": "gmail", "external_id": "msg-1", "subject": "Re: pilot",
                                "contact_id": ada["id"], "generated_by": "notetaker", "model": "m-1",
                                "confidence_score": 0.75, "owner_id": second_id})
@@ -99,8 +100,8 @@ def test_round_trip_into_an_empty_workspace_gives_the_same_data(app, runner, fil
 
 def test_export_rows_carry_links_and_owner_email(runner, filled):
     rows = [json.loads(line) for line in export(runner).splitlines()]
-    assert [r["kind"] for r in rows] == ["company", "contact", "contact", "deal", "task", "task", "task",
-                                         "activity", "activity"]
+    assert [r["kind"] for r in rows] == ["company", "contact", "contact", "deal", "activity", "activity",
+                                         "task", "task", "task"]
     contract = next(r for r in rows if r["kind"] == "task" and r["title"].startswith("Send"))
     contact_ids = {r["id"] for r in rows if r["kind"] == "contact"}
     assert contract["contact_id"] in contact_ids
@@ -111,6 +112,8 @@ def test_export_rows_carry_links_and_owner_email(runner, filled):
     assert personal["owner_email"] is None
     meeting = next(r for r in rows if r["kind"] == "activity" and r["type"] == "meeting")
     assert sorted(meeting["attendees"]) == sorted(contact_ids)
+    assert (personal["recurrence"], personal["duration"], personal["activity_id"]) == (
+        "FREQ=WEEKLY;BYDAY=MO", 1800, meeting["id"])
     assert not any("created_by" in r or "updated_at" in r for r in rows)
 
 

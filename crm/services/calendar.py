@@ -1,0 +1,158 @@
+"""The calendar feed (SPEC §11): a user's open tasks with a due time and their scheduled
+activities, as an iCalendar file that Google, Apple and Outlook calendars subscribe to.
+
+- A task due exactly at midnight in the user's zone, without a duration, is an all-day event on
+  that day (a bare date given to the API is midnight UTC, so for a user in UTC a dated task is
+  all-day); any other due time is an event starting then, lasting `duration` (none: it ends
+  where it starts, a deadline).
+- Timed events are written in the user's zone (DTSTART;TZID=... with its VTIMEZONE), so that a
+  recurring task's RRULE expands at the same local time across daylight-saving changes, as
+  the tasks themselves do (crm/services/recurrence.py).
+- UID is the record's id, stable for the life of the task; SEQUENCE follows its version.
+"""
+
+from __future__ import annotations
+
+import secrets
+import zoneinfo
+from datetime import UTC, date, datetime, time, timedelta
+
+import icalendar
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.models import OPEN_TASK_STATUSES, Activity, Task, User, new_calendar_token
+from crm.services import recurrence
+
+MAX_EVENTS = 5000  # per kind; a feed is refetched every few minutes by every subscribed client
+PRODID = "-//Followup//Calendar feed//EN"
+
+
+def user_by_calendar_token(token: str) -> User | None:
+    """The active user whose feed token this is, or None."""
+    if not token or len(token) > 64:
+        return None
+    user = db.session.execute(select(User).where(User.calendar_token == token)).unique().scalar_one_or_none()
+    if user is None or not user.is_active or not secrets.compare_digest(user.calendar_token, token):
+        return None
+    return user
+
+
+def calendar_token(user: User) -> str:
+    """The user's feed token, made on first use for a user that has none."""
+    if not user.calendar_token:
+        regenerate_calendar_token(user)
+    return user.calendar_token
+
+
+def regenerate_calendar_token(user: User) -> str:
+    """A new token: the old feed URL stops working at once."""
+    user.calendar_token = new_calendar_token()
+    db.session.commit()
+    return user.calendar_token
+
+
+def _zone(user: User) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(user.time_zone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC)
+
+
+def is_all_day(task: Task, zone: zoneinfo.ZoneInfo) -> bool:
+    local = _aware(task.due_at).astimezone(zone)
+    return not task.duration and local.time() == time(0, 0)
+
+
+def _rrule_for(rule: str, start: date | datetime, zone: zoneinfo.ZoneInfo) -> icalendar.vRecur:
+    """The task's rule as the event's RRULE; UNTIL takes the value type of DTSTART (RFC 5545)."""
+    parts = recurrence.parse_rule(rule)
+    if "UNTIL" in parts:
+        value = parts["UNTIL"]
+        if isinstance(start, datetime) and "T" not in value:
+            end_of_day = datetime.combine(datetime.strptime(value, "%Y%m%d").date(), time(23, 59, 59), tzinfo=zone)
+            parts["UNTIL"] = end_of_day.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        elif not isinstance(start, datetime) and "T" in value:
+            moment = datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            parts["UNTIL"] = moment.astimezone(zone).strftime("%Y%m%d")
+    return icalendar.vRecur.from_ical(recurrence.format_rule(parts))
+
+
+def _event(uid: str, summary: str, stamp: datetime, sequence: int, url: str) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", _aware(stamp))
+    event.add("last-modified", _aware(stamp))
+    event.add("sequence", max(sequence - 1, 0))
+    event.add("summary", summary)
+    event.add("url", url)
+    return event
+
+
+def task_event(task: Task, zone: zoneinfo.ZoneInfo, base_url: str) -> icalendar.Event:
+    url = f"{base_url}/tasks/{task.id}"
+    event = _event(f"{task.id}@followup", task.title, task.updated_at, task.version or 1, url)
+    start: date | datetime
+    if is_all_day(task, zone):
+        start = _aware(task.due_at).astimezone(zone).date()
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(days=1))
+        event.add("transp", "TRANSPARENT")
+    else:
+        start = _aware(task.due_at).astimezone(zone)
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(seconds=task.duration or 0))
+    if task.recurrence:
+        event.add("rrule", _rrule_for(task.recurrence, start, zone))
+    description = "\n\n".join(part for part in (task.description, url) if part)
+    event.add("description", description)
+    event.add("categories", ["Task"])
+    event.add("status", "CONFIRMED")
+    return event
+
+
+def activity_event(activity: Activity, zone: zoneinfo.ZoneInfo, base_url: str) -> icalendar.Event:
+    url = f"{base_url}/activities/{activity.id}"
+    summary = activity.subject or activity.type.replace("_", " ").capitalize()
+    event = _event(f"{activity.id}@followup", summary, activity.updated_at, activity.version or 1, url)
+    start = _aware(activity.occurred_at).astimezone(zone)
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(seconds=activity.duration or 0))
+    event.add("description", "\n\n".join(part for part in (activity.body, url) if part))
+    event.add("categories", [activity.type.capitalize()])
+    event.add("status", "TENTATIVE")
+    return event
+
+
+def calendar_feed(user: User, base_url: str) -> bytes:
+    """The user's feed as iCalendar bytes; `base_url` (no trailing slash) prefixes the links."""
+    zone = _zone(user)
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", f"Followup: {user.name}")
+    cal.add("x-wr-timezone", zone.key)
+    cal.add("refresh-interval", timedelta(minutes=15), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT15M")
+    open_tasks = db.session.execute(
+        select(Task).where(Task.workspace_id == user.workspace_id, Task.owner_id == user.id,
+                           Task.status.in_(OPEN_TASK_STATUSES), Task.due_at.is_not(None))
+        .order_by(Task.due_at, Task.id).limit(MAX_EVENTS)
+    ).unique().scalars()
+    for task in open_tasks:
+        cal.add_component(task_event(task, zone, base_url))
+    scheduled = db.session.execute(
+        select(Activity).where(Activity.workspace_id == user.workspace_id, Activity.owner_id == user.id,
+                               Activity.status == "scheduled")
+        .order_by(Activity.occurred_at, Activity.id).limit(MAX_EVENTS)
+    ).unique().scalars()
+    for activity in scheduled:
+        cal.add_component(activity_event(activity, zone, base_url))
+    cal.add_missing_timezones()
+    return cal.to_ical()
