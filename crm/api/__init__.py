@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, g, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestTimeout
 from werkzeug.routing import BaseConverter
 
-from crm.database import end_request_transaction
-from crm.extensions import csrf, limiter
+from crm.database import SAFE_METHODS, end_request_transaction
+from crm.extensions import csrf, db, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -39,6 +39,12 @@ def authenticate_request():
     view = current_app.view_functions.get(request.endpoint)
     if not getattr(view, "public", False):
         authenticate()
+    if request.method not in SAFE_METHODS:
+        # The key lookup's read ends here, and the whole body (at most MAX_CONTENT_LENGTH) is
+        # received before the view looks anything up: a slow upload holds no transaction and no
+        # row lock. The write lock is the service's alone (crm.database.writing).
+        db.session.commit()
+        request.get_data(cache=True)
     reject_undeclared_query(view)
     return None
 
@@ -97,6 +103,11 @@ def init_app(app: Flask) -> None:
         from crm.web.errors import http_error_page
 
         return http_error_page(err)
+
+    @app.errorhandler(TimeoutError)
+    def on_client_timeout(_err: TimeoutError):
+        # A read from a client that went quiet mid-request (crm/serving.py bounds them).
+        return on_http_error(RequestTimeout())
 
     @app.errorhandler(Exception)
     def on_unexpected(err: Exception):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from crm.database import writes
 from crm.extensions import db
 from crm.models import ROLES, SCOPES, ApiKey, User, Workspace, utcnow
 from crm.services.errors import NotFound, ValidationFailed
@@ -19,6 +20,7 @@ KEY_PREFIX = "fu_"
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
+@writes
 def create_workspace(name: str) -> Workspace:
     name = (name or "").strip()
     if not name:
@@ -51,6 +53,7 @@ def valid_time_zone(name: str) -> bool:
     return True
 
 
+@writes
 def create_user(
     workspace: Workspace, *, email: str, name: str, password: str | None = None, role: str = "member",
     time_zone: str = "UTC",
@@ -85,6 +88,7 @@ def create_user(
     return user
 
 
+@writes
 def setup_first_admin(*, workspace_name: str, email: str, name: str, password: str) -> User:
     """A fresh install's workspace and first admin, both or neither."""
     if user_count() > 0:
@@ -119,6 +123,7 @@ def get_workspace_user(workspace_id: str, user_id: str) -> User:
     return user
 
 
+@writes
 def set_user_active(admin: User, user: User, active: bool) -> User:
     """Admins remove users by deactivating them: their tasks and history stay, sign-in and keys stop."""
     if not admin.is_admin or admin.workspace_id != user.workspace_id:
@@ -142,6 +147,7 @@ def check_password(user: User | None, password: str) -> bool:
     return check_password_hash(user.password_hash, password or "")
 
 
+@writes
 def set_password(user: User, password: str) -> None:
     if len(password) < 8:
         raise ValidationFailed.field("password", "At least 8 characters.")
@@ -149,6 +155,7 @@ def set_password(user: User, password: str) -> None:
     db.session.commit()
 
 
+@writes
 def set_time_zone(user: User, time_zone: str) -> None:
     if not valid_time_zone(time_zone):
         raise ValidationFailed.field("time_zone", "Not a known IANA time zone.")
@@ -171,6 +178,7 @@ def parse_scopes(text: str | None) -> list[str]:
     return list(dict.fromkeys(scopes))
 
 
+@writes
 def create_api_key(user: User, *, scopes: list[str] | None = None, label: str | None = None) -> tuple[ApiKey, str]:
     """A new key for the user. Returns (key, secret); the secret is not kept and cannot be shown again."""
     scopes = list(SCOPES) if scopes is None else scopes
@@ -249,6 +257,7 @@ def list_api_keys(user: User) -> list[ApiKey]:
     )
 
 
+@writes
 def revoke_api_key(user: User, key_id: str) -> ApiKey:
     key = db.session.execute(
         select(ApiKey).where(ApiKey.id == key_id, ApiKey.user_id == user.id)
