@@ -7,8 +7,9 @@ import os
 
 from flask import Flask, jsonify
 
-from crm.config import defaults, load_secret_key
+from crm.config import check_secret_key, defaults, load_secret_key
 from crm.extensions import csrf, db, limiter, login_manager, migrate
+from crm.files import private_folder
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -19,13 +20,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
-    os.makedirs(app.instance_path, exist_ok=True)
+    private_folder(app.instance_path)
     app.config.from_mapping(defaults(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
         app.config.from_mapping(test_config)
-    if not app.config.get("SECRET_KEY"):
+    if app.config.get("SECRET_KEY") is None:  # not given in instance/config.py or the test mapping
         app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
+    check_secret_key(app.config["SECRET_KEY"])
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["CRM_RATELIMIT_STORAGE_URL"])
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -42,7 +42,7 @@ def test_copies_everything_and_the_app_works_on_the_copy(api, other_api, runner,
     assert r.exit_code == 0, r.output
     assert "row counts verified" in r.output
 
-    pg_app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_pg_url, "SECRET_KEY": "test-secret", "TESTING": True})
+    pg_app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_pg_url, "SECRET_KEY": "test-secret-key-for-the-suite-0123456789", "TESTING": True})
     client = pg_app.test_client()
     got = client.get(f"/api/v1/tasks/{task['id']}", headers={"X-Api-Key": api.key}).get_json()["data"]
     assert got == task
