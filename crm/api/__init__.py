@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, g, request
-from werkzeug.exceptions import HTTPException, RequestTimeout
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.routing import BaseConverter
 
 from crm.database import SAFE_METHODS, end_request_transaction
@@ -44,7 +44,14 @@ def authenticate_request():
         # received before the view looks anything up: a slow upload holds no transaction and no
         # row lock. The write lock is the service's alone (crm.database.writing).
         db.session.commit()
-        request.get_data(cache=True)
+        try:
+            request.get_data(cache=True)
+        except ClientDisconnected:
+            # The client went quiet (crm/serving.py's timeout) or away: never parse half a body.
+            from crm.api.errors import ApiError
+
+            raise ApiError(408, "request_timeout", "The request body stopped arriving before it was complete.",
+                           headers={"Connection": "close"}) from None
     reject_undeclared_query(view)
     return None
 
@@ -103,11 +110,6 @@ def init_app(app: Flask) -> None:
         from crm.web.errors import http_error_page
 
         return http_error_page(err)
-
-    @app.errorhandler(TimeoutError)
-    def on_client_timeout(_err: TimeoutError):
-        # A read from a client that went quiet mid-request (crm/serving.py bounds them).
-        return on_http_error(RequestTimeout())
 
     @app.errorhandler(Exception)
     def on_unexpected(err: Exception):

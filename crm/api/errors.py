@@ -20,7 +20,6 @@ HTTP_CODES = {
     403: ("insufficient_permissions", "The API key lacks the permission for this request."),
     404: ("not_found", "No such resource."),
     405: ("method_not_allowed", "This method is not allowed on this resource."),
-    408: ("request_timeout", "The request stopped arriving before it was complete."),
     409: ("idempotency_in_progress", "A request with this Idempotency-Key is still being processed."),
     412: ("precondition_failed", "The record has changed since you read it (If-Match does not match)."),
     413: ("payload_too_large", "The request body is larger than 1 MiB."),

@@ -12,7 +12,6 @@ MESSAGES = {
     403: "You do not have permission to do that.",
     404: "There is nothing here. It may have been deleted, or the link is wrong.",
     405: "That action is not allowed here.",
-    408: "The request stopped arriving before it was complete. Try again.",
     413: "That is too much data to send at once.",
     429: "Too many attempts. Wait a minute and try again.",
 }
