@@ -9,25 +9,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.database import writes
 from crm.extensions import db
-from crm.models import ROLES, SCOPES, ApiKey, User, Workspace, utcnow
-from crm.services.errors import NotFound, ValidationFailed
+from crm.models import ROLES, SCOPES, ApiKey, Installation, User, Workspace, utcnow
+from crm.services.errors import AlreadySetUp, NotFound, ValidationFailed
 
 KEY_PREFIX = "fu_"
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
 @writes
-def create_workspace(name: str) -> Workspace:
+def create_workspace(name: str, *, commit: bool = True) -> Workspace:
     name = (name or "").strip()
     if not name:
         raise ValidationFailed.field("name", "Must not be blank.")
     workspace = Workspace(name=name[:255])
     db.session.add(workspace)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return workspace
 
 
@@ -56,7 +58,7 @@ def valid_time_zone(name: str) -> bool:
 @writes
 def create_user(
     workspace: Workspace, *, email: str, name: str, password: str | None = None, role: str = "member",
-    time_zone: str = "UTC",
+    time_zone: str = "UTC", commit: bool = True,
 ) -> User:
     email = (email or "").strip().lower()
     name = (name or "").strip()
@@ -84,27 +86,37 @@ def create_user(
         password_hash=generate_password_hash(password) if password else None,
     )
     db.session.add(user)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return user
+
+
+def is_set_up() -> bool:
+    return user_count() > 0 or db.session.get(Installation, 1) is not None
 
 
 @writes
 def setup_first_admin(*, workspace_name: str, email: str, name: str, password: str) -> User:
-    """A fresh install's workspace and first admin, both or neither."""
-    if user_count() > 0:
-        raise ValidationFailed.field("email", "This install is already set up; sign in instead.")
+    """A fresh install's workspace and first admin, both or neither, and only once: the
+    installation row goes in with them, and a concurrent set-up collides with its key."""
+    if is_set_up():
+        raise AlreadySetUp()
     if not password:
         raise ValidationFailed.field("password", "At least 8 characters.")
+    db.session.add(Installation(id=1))
     try:
-        workspace = create_workspace(workspace_name)
+        workspace = create_workspace(workspace_name, commit=False)
     except ValidationFailed as exc:
         raise ValidationFailed({"workspace": exc.details["name"]}) from None
+    user = create_user(workspace, email=email, name=name, password=password, role="admin", commit=False)
     try:
-        return create_user(workspace, email=email, name=name, password=password, role="admin")
-    except ValidationFailed:
-        db.session.delete(workspace)
         db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if is_set_up():  # another set-up got in first
+            raise AlreadySetUp() from None
         raise
+    return user
 
 
 def workspace_users(workspace_id: str, *, include_inactive: bool = False) -> list[User]:
