@@ -105,6 +105,11 @@ def setup_first_admin(*, workspace_name: str, email: str, name: str, password: s
         raise ValidationFailed.field("password", "At least 8 characters.")
     db.session.add(Installation(id=1))
     try:
+        db.session.flush()  # a concurrent set-up waits here for the first to end, then collides
+    except IntegrityError:
+        db.session.rollback()
+        raise AlreadySetUp() from None
+    try:
         workspace = create_workspace(workspace_name, commit=False)
     except ValidationFailed as exc:
         raise ValidationFailed({"workspace": exc.details["name"]}) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import statistics
 import time
 from contextlib import closing, contextmanager
 
@@ -73,7 +74,10 @@ def test_a_stalled_upload_does_not_hold_up_another_workspaces_writes(two_workspa
                 status, seconds = timed_create(base, other_key, f"Meanwhile {i}")
                 assert status == 201
                 timings.append(seconds)
-            assert max(timings) < 1.0, timings
+            # Well under a second as a rule; the bound on the slowest is loose for a busy CI
+            # machine, and still far below the 15 s busy timeout a held write lock meant.
+            assert statistics.median(timings) < 1.0, timings
+            assert max(timings) < 5.0, timings
             # The slow client finishes after all, and its request is served normally.
             sock.sendall(body[10:])
             answer = sock.recv(65536)
@@ -91,7 +95,7 @@ def test_a_stalled_sign_in_form_does_not_hold_up_api_writes(two_workspaces, tmp_
             time.sleep(0.5)
             status, seconds = timed_create(base, other_key, "Meanwhile")
         assert status == 201
-        assert seconds < 1.0
+        assert seconds < 5.0  # a held write lock: 15 s, then a 500
 
 
 def test_four_stalled_connections_do_not_delay_healthz(two_workspaces, tmp_path):
@@ -102,10 +106,13 @@ def test_four_stalled_connections_do_not_delay_healthz(two_workspaces, tmp_path)
         with stalled(base, half_headers), stalled(base, half_headers), \
                 stalled(base, half_body, b'{"title": "a'), stalled(base, half_body, b'{"ti'):
             time.sleep(0.5)
-            for _ in range(3):
+            timings = []
+            for _ in range(5):
                 began = time.perf_counter()
                 wait_for(f"{base}/healthz", timeout=5)
-                assert time.perf_counter() - began < 1.0
+                timings.append(time.perf_counter() - began)
+            assert statistics.median(timings) < 1.0, timings
+            assert max(timings) < 5.0, timings  # sync workers held by stalled clients: 30 s
 
 
 def test_a_client_that_goes_quiet_mid_request_is_disconnected(two_workspaces, tmp_path):
