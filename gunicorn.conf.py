@@ -7,7 +7,12 @@ import os
 
 bind = os.environ.get("CRM_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("CRM_THREADS", "1"))
+# Threaded workers (gthread, crm/serving.py): a connection waiting for its client costs a socket in
+# the poller, not a worker, and a client that goes quiet mid-request is dropped after
+# CRM_CLIENT_TIMEOUT seconds (default 10), so a few slow clients cannot stall the server.
+worker_class = "crm.serving.ThreadWorker"
+threads = int(os.environ.get("CRM_THREADS", "8"))
+worker_connections = int(os.environ.get("CRM_WORKER_CONNECTIONS", "200"))
 timeout = int(os.environ.get("CRM_WORKER_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5

@@ -6,8 +6,9 @@ import os
 
 from flask import Flask, jsonify
 
-from crm.config import defaults, load_secret_key
+from crm.config import check_secret_key, defaults, load_secret_key
 from crm.extensions import csrf, db, limiter, login_manager, migrate
+from crm.files import private_folder
 from crm.limits_memory import storage_uri
 from crm.paths import STATIC_DIR, TEMPLATES_DIR
 
@@ -20,13 +21,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(TEMPLATES_DIR),
         static_folder=str(STATIC_DIR),
     )
-    os.makedirs(app.instance_path, exist_ok=True)
+    private_folder(app.instance_path)
     app.config.from_mapping(defaults(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
         app.config.from_mapping(test_config)
-    if not app.config.get("SECRET_KEY"):
+    if app.config.get("SECRET_KEY") is None:  # not given in instance/config.py or the test mapping
         app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
+    check_secret_key(app.config["SECRET_KEY"])
     app.config["RATELIMIT_STORAGE_URI"] = storage_uri(
         app.config.get("RATELIMIT_STORAGE_URI") or app.config["CRM_RATELIMIT_STORAGE_URL"])
     # The API writes its own rate-limit headers (crm.api.ratelimit_headers), on API answers only.

@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 
 from crm.database import upgrade_database, writing
 from crm.extensions import db
+from crm.files import open_private
 from crm.services import accounts, transfer
 from crm.services.errors import ServiceError, ValidationFailed
 
@@ -257,7 +258,7 @@ def export_command(workspace_ref, fmt, kinds, output):
     fmt = format_from(output, fmt)
     kinds = kinds or transfer.KINDS
     total = transfer.export_count(workspace.id, kinds)
-    stream = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    stream = sys.stdout if output == "-" else open_private(output, "w", encoding="utf-8", newline="")
     status = RateText()
     try:
         if fmt == "csv":

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from crm.database import read_json_column
@@ -13,22 +14,55 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+MIN_SECRET_KEY_LENGTH = 32
+NEW_KEY_HINT = ("generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))', "
+                "or leave SECRET_KEY unset to have one generated into instance/secret_key")
+
+
+class ConfigError(RuntimeError):
+    """A setting the app refuses to start with."""
+
+
+def check_secret_key(key: str | bytes | None, where: str = "SECRET_KEY") -> None:
+    """An empty or short key would make sessions, CSRF tokens and cursors forgeable."""
+    if not key or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(f"{where} is empty or shorter than {MIN_SECRET_KEY_LENGTH} characters; "
+                          f"refusing to start. Set a long random one ({NEW_KEY_HINT}).")
+
+
 def load_secret_key(instance_path: str) -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
-    if os.environ.get("SECRET_KEY"):
+    """SECRET_KEY from the environment, else the one generated once and kept in instance/.
+
+    The file is written whole under a temporary name, then linked into place: the link either
+    makes it appear complete or fails because another process starting at the same moment got
+    there first, whose key is then read. No process ever reads a half-written or empty key."""
+    if "SECRET_KEY" in os.environ:
         return os.environ["SECRET_KEY"]
     path = Path(instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    # O_EXCL so that two processes starting together agree on one key.
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
+        return _read_key_file(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return _read_key_file(path)
+        return key
+    finally:
+        os.unlink(temporary)
+
+
+def _read_key_file(path: Path) -> str:
+    key = path.read_text().strip()
+    check_secret_key(key, where=str(path))
     return key
 
 

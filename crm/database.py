@@ -4,31 +4,92 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import json
+import logging
 from pathlib import Path
 
 import orjson
-from flask import Flask, g, request
+from flask import Flask, request
 from sqlalchemy import event, text
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from crm import paths
 from crm.extensions import db
+from crm.files import create_private_file, open_private, private_folder
+from crm.services.errors import NotFound
 
 MIGRATIONS_DIR = str(paths.MIGRATIONS_DIR)
 
-# Set for requests and commands that write: their SQLite transactions take the write lock up
-# front (BEGIN IMMEDIATE), so they queue on the busy timeout instead of failing to upgrade a
-# read lock when another process wrote in between.
+log = logging.getLogger("crm.database")
+
+# Set inside `writing()`: a SQLite transaction begun there takes the write lock up front
+# (BEGIN IMMEDIATE), so it queues on the busy timeout instead of failing to upgrade a read lock
+# when another process wrote in between. Everything else (authentication, reads, reading and
+# validating a request body) runs in deferred transactions, which never hold the lock.
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
 
 @contextlib.contextmanager
 def writing():
-    token = write_intent.set(True)
-    try:
+    """The scope of one service's write transaction.
+
+    On SQLite a read transaction still open when it starts is ended first (a deferred transaction
+    cannot safely become a write one), so the lock is held only from here to the service's
+    commit; records loaded before are expired by that and read again inside the lock. Nested
+    scopes join the outer one. It ends with the transaction ended (committed, or rolled back on
+    an exception). On PostgreSQL a read still open is kept: its row locks do the work there."""
+    if write_intent.get():
         yield
+        return
+    token = write_intent.set(True)
+    session = db.session()
+    try:
+        _end_read_transaction()
+        yield
+        if session.in_transaction():
+            # What a service read after its commit, or a write it found nothing to do for.
+            session.commit()
+    except ObjectDeletedError:
+        # A record loaded before the write began was deleted by someone else meanwhile.
+        session.rollback()
+        raise NotFound("The record was deleted meanwhile.") from None
+    except BaseException:
+        session.rollback()  # release the lock now, not after the error page is rendered
+        raise
     finally:
         write_intent.reset(token)
+
+
+def writes(func):
+    """Decorate a service function that writes: its work runs in `writing()`."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with writing():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _end_read_transaction() -> None:
+    session = db.session()
+    if not session.in_transaction() or db.engine.dialect.name != "sqlite":
+        return
+    connection = session.connection()  # the open one; a new one would begin immediately
+    if connection.info.get("immediate"):
+        return
+    if session.new or session.dirty or session.deleted:
+        # Changes made before the write began: keep them, take the lock under them.
+        _take_write_lock(connection.connection.dbapi_connection.cursor(), connection)
+    else:
+        session.commit()
+
+
+def _take_write_lock(cursor, connection) -> None:
+    cursor.execute("COMMIT")
+    cursor.execute("BEGIN IMMEDIATE")
+    connection.info["immediate"] = True
 
 
 def read_json_column(text_value: str):
@@ -57,26 +118,21 @@ def end_request_transaction(response) -> None:
 
 
 def configure_engine(app: Flask) -> None:
-    @app.before_request
-    def mark_write_intent():
-        if request.method not in SAFE_METHODS:
-            g.write_intent_token = write_intent.set(True)
-
     @app.after_request
     def end_transaction(response):
         end_request_transaction(response)
         return response
 
-    @app.teardown_request
-    def clear_write_intent(_exc):
-        token = g.pop("write_intent_token", None)
-        if token is not None:
-            write_intent.reset(token)
-
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
         return
+    path = sqlite_path(app)
+    if path is not None and str(path) != ":memory:":
+        # Created here, 0600, before SQLite would create it 0644; its -wal and -shm files take
+        # the database file's mode.
+        private_folder(path.parent)
+        create_private_file(path)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn, _record):
@@ -91,7 +147,20 @@ def configure_engine(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        immediate = write_intent.get()
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.info["immediate"] = immediate
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def on_write_outside_writing(conn, cursor, statement, _parameters, _context, _executemany):
+        # A safety net for a write that no `writing()` announced: take the lock before it rather
+        # than fail with "database is locked" when another process holds it. (What this
+        # transaction read before is from an older snapshot; services declare their writes.)
+        if conn.info.get("immediate") or not conn.in_transaction() or conn.in_nested_transaction():
+            return
+        if statement.lstrip()[:7].upper() in ("INSERT ", "UPDATE ", "DELETE ", "REPLACE"):
+            log.warning("SQLite write outside writing(), lock taken late: %s", statement[:60])
+            _take_write_lock(cursor, conn)
 
 
 def sqlite_path(app: Flask) -> Path | None:
@@ -108,10 +177,10 @@ def upgrade_database(app: Flask) -> None:
     with app.app_context():
         path = sqlite_path(app)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
             import fcntl
 
-            with open(str(path) + ".migrate-lock", "w") as lock:
+            with open_private(str(path) + ".migrate-lock") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 with writing():
                     upgrade(directory=MIGRATIONS_DIR)

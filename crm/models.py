@@ -93,6 +93,15 @@ class Workspace(Timestamped, db.Model):
     name: Mapped[str] = mapped_column(String(255))
 
 
+class Installation(db.Model):
+    """One row, written with the first workspace and admin by /setup: its fixed primary key lets
+    exactly one set-up in, however many arrive at once, on either backend."""
+
+    __tablename__ = "installation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    set_up_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class User(Timestamped, db.Model):
     __tablename__ = "users"
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("user"))

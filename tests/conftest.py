@@ -32,7 +32,7 @@ def _per_worker(url: str | None) -> str | None:
 PG_URL = _per_worker(os.environ.get("TEST_DATABASE_URL"))
 BASE_CONFIG = {
     "TESTING": True,
-    "SECRET_KEY": "test-secret",
+    "SECRET_KEY": "test-secret-key-for-the-suite-0123456789",
     "WTF_CSRF_ENABLED": True,
     "CRM_RATE_LIMIT": "100000/minute",
     "RATELIMIT_STORAGE_URI": "memory://",

@@ -32,7 +32,7 @@ def test_instance_config_file_is_read(tmp_path, monkeypatch, database_url):
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(tmp_path):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'pragmas.sqlite3'}", "SECRET_KEY": "x"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'pragmas.sqlite3'}", "SECRET_KEY": "x" * 32})
     with app.app_context():
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
@@ -41,7 +41,7 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(tmp_path):
 
 def test_fresh_database_is_created_on_start(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x" * 32, "TESTING": True})
     assert app.test_client().get("/healthz").get_json() == {"status": "ok"}
     with app.app_context():
         tables = set(db.inspect(db.engine).get_table_names())

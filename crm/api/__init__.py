@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, Flask, current_app, g, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.routing import BaseConverter
 
-from crm.database import end_request_transaction
-from crm.extensions import csrf, limiter
+from crm.database import SAFE_METHODS, end_request_transaction
+from crm.extensions import csrf, db, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -43,6 +43,19 @@ def authenticate_request():
     view = current_app.view_functions.get(request.endpoint)
     if not getattr(view, "public", False):
         authenticate()
+    if request.method not in SAFE_METHODS:
+        # The key lookup's read ends here, and the whole body (at most MAX_CONTENT_LENGTH) is
+        # received before the view looks anything up: a slow upload holds no transaction and no
+        # row lock. The write lock is the service's alone (crm.database.writing).
+        db.session.commit()
+        try:
+            request.get_data(cache=True)
+        except ClientDisconnected:
+            # The client went quiet (crm/serving.py's timeout) or away: never parse half a body.
+            from crm.api.errors import ApiError
+
+            raise ApiError(408, "request_timeout", "The request body stopped arriving before it was complete.",
+                           headers={"Connection": "close"}) from None
     reject_undeclared_query(view)
     return None
 

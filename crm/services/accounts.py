@@ -9,23 +9,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from crm.database import writes
 from crm.extensions import db
-from crm.models import ROLES, SCOPES, ApiKey, User, UserSession, Workspace, utcnow
-from crm.services.errors import NotFound, ValidationFailed
+from crm.models import ROLES, SCOPES, ApiKey, Installation, User, UserSession, Workspace, utcnow
+from crm.services.errors import AlreadySetUp, NotFound, ValidationFailed
 
 KEY_PREFIX = "fu_"
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
-def create_workspace(name: str) -> Workspace:
+@writes
+def create_workspace(name: str, *, commit: bool = True) -> Workspace:
     name = (name or "").strip()
     if not name:
         raise ValidationFailed.field("name", "Must not be blank.")
     workspace = Workspace(name=name[:255])
     db.session.add(workspace)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return workspace
 
 
@@ -51,9 +55,10 @@ def valid_time_zone(name: str) -> bool:
     return True
 
 
+@writes
 def create_user(
     workspace: Workspace, *, email: str, name: str, password: str | None = None, role: str = "member",
-    time_zone: str = "UTC",
+    time_zone: str = "UTC", commit: bool = True,
 ) -> User:
     email = (email or "").strip().lower()
     name = (name or "").strip()
@@ -82,26 +87,42 @@ def create_user(
         password_hash=generate_password_hash(password) if password else None,
     )
     db.session.add(user)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return user
 
 
+def is_set_up() -> bool:
+    return user_count() > 0 or db.session.get(Installation, 1) is not None
+
+
+@writes
 def setup_first_admin(*, workspace_name: str, email: str, name: str, password: str) -> User:
-    """A fresh install's workspace and first admin, both or neither."""
-    if user_count() > 0:
-        raise ValidationFailed.field("email", "This install is already set up; sign in instead.")
+    """A fresh install's workspace and first admin, both or neither, and only once: the
+    installation row goes in with them, and a concurrent set-up collides with its key."""
+    if is_set_up():
+        raise AlreadySetUp()
     if not password:
         raise ValidationFailed.field("password", "At least 8 characters.")
+    db.session.add(Installation(id=1))
     try:
-        workspace = create_workspace(workspace_name)
+        db.session.flush()  # a concurrent set-up waits here for the first to end, then collides
+    except IntegrityError:
+        db.session.rollback()
+        raise AlreadySetUp() from None
+    try:
+        workspace = create_workspace(workspace_name, commit=False)
     except ValidationFailed as exc:
         raise ValidationFailed({"workspace": exc.details["name"]}) from None
+    user = create_user(workspace, email=email, name=name, password=password, role="admin", commit=False)
     try:
-        return create_user(workspace, email=email, name=name, password=password, role="admin")
-    except ValidationFailed:
-        db.session.delete(workspace)
         db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if is_set_up():  # another set-up got in first
+            raise AlreadySetUp() from None
         raise
+    return user
 
 
 def workspace_users(workspace_id: str, *, include_inactive: bool = False) -> list[User]:
@@ -120,6 +141,7 @@ def get_workspace_user(workspace_id: str, user_id: str) -> User:
     return user
 
 
+@writes
 def set_user_active(admin: User, user: User, active: bool) -> User:
     """Admins remove users by deactivating them: their tasks and history stay, sign-in and keys stop."""
     if not admin.is_admin or admin.workspace_id != user.workspace_id:
@@ -192,6 +214,7 @@ def check_password(user: User | None, password: str) -> bool:
     return check_password_hash(user.password_hash, password or "")
 
 
+@writes
 def set_password(user: User, password: str, *, keep_session: str | None = None) -> None:
     """A new password ends every session of the user (except `keep_session`: the browser of a
     user who changed their own password)."""
@@ -211,6 +234,7 @@ def _session_row_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@writes
 def start_session(user: User, lifetime: timedelta) -> str:
     """A new session for the user; returns the token the cookie carries. Commits."""
     token = secrets.token_urlsafe(32)
@@ -240,6 +264,7 @@ def session_user(user_id: str, token: str | None, lifetime: timedelta) -> User |
     }).unique().scalar_one_or_none()
 
 
+@writes
 def end_session(token: str | None) -> None:
     """Sign-out: this session's cookie stops working, wherever a copy of it is. Commits."""
     if token:
@@ -254,6 +279,7 @@ def _delete_sessions(user_id: str, keep: str | None = None) -> None:
     db.session.execute(stmt)
 
 
+@writes
 def sign_out_everywhere(admin: User, user: User) -> int:
     """An admin ends every session of a user of their workspace; returns how many ended."""
     if not admin.is_admin or admin.workspace_id != user.workspace_id:
@@ -265,6 +291,7 @@ def sign_out_everywhere(admin: User, user: User) -> int:
     return ended
 
 
+@writes
 def set_time_zone(user: User, time_zone: str) -> None:
     if not valid_time_zone(time_zone):
         raise ValidationFailed.field("time_zone", "Not a known IANA time zone.")
@@ -287,6 +314,7 @@ def parse_scopes(text: str | None) -> list[str]:
     return list(dict.fromkeys(scopes))
 
 
+@writes
 def create_api_key(user: User, *, scopes: list[str] | None = None, label: str | None = None) -> tuple[ApiKey, str]:
     """A new key for the user. Returns (key, secret); the secret is not kept and cannot be shown again."""
     scopes = list(SCOPES) if scopes is None else scopes
@@ -370,6 +398,7 @@ def list_api_keys(user: User) -> list[ApiKey]:
     )
 
 
+@writes
 def revoke_api_key(user: User, key_id: str) -> ApiKey:
     key = db.session.execute(
         select(ApiKey).where(ApiKey.id == key_id, ApiKey.user_id == user.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from crm.database import writes
 from crm.extensions import db
 from crm.models import Activity, ActivityAttendee, Task, utcnow
 from crm.services.errors import ValidationFailed
@@ -87,6 +88,7 @@ def build_activity(
     return activity
 
 
+@writes
 def log_activity(workspace_id: str, author_id: str | None, data: dict) -> tuple[Activity, bool]:
     """Create an activity, or return the existing one with the same (source, external_id).
 
@@ -114,6 +116,7 @@ def log_activity(workspace_id: str, author_id: str | None, data: dict) -> tuple[
     return activity, True
 
 
+@writes
 def update_activity(activity: Activity, data: dict, if_match: str | None = None) -> Activity:
     check_etag(activity, if_match)
     source = data.get("source", activity.source)
@@ -129,6 +132,7 @@ def update_activity(activity: Activity, data: dict, if_match: str | None = None)
     return activity
 
 
+@writes
 def delete_activity(activity: Activity, if_match: str | None = None) -> None:
     check_etag(activity, if_match)
     # Its tasks stay, unlinked, with a new ETag (the database's ON DELETE SET NULL would not bump it).

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from crm.files import create_private_file
+
 
 class BackupError(Exception):
     pass
@@ -32,6 +34,7 @@ def backup_sqlite(source: Path, target: Path) -> str:
         raise BackupError(f"No SQLite database at {source}.")
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    create_private_file(partial)  # 0600, kept by the rename below
     src = sqlite3.connect(source, timeout=30)
     dst = sqlite3.connect(partial)
     try:
@@ -69,6 +72,8 @@ def backup_postgresql(url, target: Path) -> str:
             "pg_dump is not installed. Install the PostgreSQL client tools, or run on a machine "
             f"that has them (set PGPASSWORD first):\n  {shown}"
         )
+    target.unlink(missing_ok=True)
+    create_private_file(target)  # 0600; pg_dump writes into it and keeps the mode
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = url.password

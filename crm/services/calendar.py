@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import icalendar
 from sqlalchemy import select
 
+from crm.database import writes
 from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, Activity, Task, User, new_calendar_token
 from crm.services import recurrence
@@ -45,6 +46,7 @@ def calendar_token(user: User) -> str:
     return user.calendar_token
 
 
+@writes
 def regenerate_calendar_token(user: User) -> str:
     """A new token: the old feed URL stops working at once."""
     user.calendar_token = new_calendar_token()

@@ -44,3 +44,13 @@ class PreconditionFailed(ServiceError):
     def __init__(self, message: str = "The record has changed since you read it (If-Match does not match)."):
         super().__init__(message)
         self.message = message
+
+
+class AlreadySetUp(ServiceError):
+    """/setup after the install has its first workspace and admin."""
+
+    code = "already_set_up"
+
+    def __init__(self, message: str = "This install is already set up; sign in instead."):
+        super().__init__(message)
+        self.message = message

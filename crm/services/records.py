@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from crm.database import writes
 from crm.extensions import db
 from crm.fields import text_problem
 from crm.models import Activity, ActivityAttendee, Company, Contact, Deal, Task, User, utcnow
@@ -102,6 +103,7 @@ def build_company(workspace_id: str, data: dict, *, record_id: str | None = None
     return _fill_company(company, data)
 
 
+@writes
 def create_company(workspace_id: str, data: dict) -> Company:
     company = build_company(workspace_id, data)
     db.session.add(company)
@@ -109,6 +111,7 @@ def create_company(workspace_id: str, data: dict) -> Company:
     return company
 
 
+@writes
 def update_company(company: Company, data: dict, if_match: str | None = None) -> Company:
     check_etag(company, if_match)
     _fill_company(company, data)
@@ -116,6 +119,7 @@ def update_company(company: Company, data: dict, if_match: str | None = None) ->
     return company
 
 
+@writes
 def delete_company(company: Company, if_match: str | None = None) -> None:
     check_etag(company, if_match)
     unlink_everywhere("company_id", company.id, (Task, Activity, Deal, Contact))
@@ -171,15 +175,18 @@ def build_contact(workspace_id: str, data: dict, *, record_id: str | None = None
     return _fill_contact(contact, data)
 
 
+@writes
 def create_contact(workspace_id: str, data: dict) -> Contact:
     return _save_contact(Contact(workspace_id=workspace_id, meta={}), data)
 
 
+@writes
 def update_contact(contact: Contact, data: dict, if_match: str | None = None) -> Contact:
     check_etag(contact, if_match)
     return _save_contact(contact, data)
 
 
+@writes
 def delete_contact(contact: Contact, if_match: str | None = None) -> None:
     check_etag(contact, if_match)
     unlink_everywhere("contact_id", contact.id, (Task, Activity, Deal))
@@ -236,15 +243,18 @@ def build_deal(workspace_id: str, data: dict, *, record_id: str | None = None) -
     return _fill_deal(deal, data)
 
 
+@writes
 def create_deal(workspace_id: str, data: dict) -> Deal:
     return _save_deal(Deal(workspace_id=workspace_id, meta={}), data)
 
 
+@writes
 def update_deal(deal: Deal, data: dict, if_match: str | None = None) -> Deal:
     check_etag(deal, if_match)
     return _save_deal(deal, data)
 
 
+@writes
 def delete_deal(deal: Deal, if_match: str | None = None) -> None:
     check_etag(deal, if_match)
     unlink_everywhere("deal_id", deal.id, (Task, Activity))

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, bindparam, exists, func, not_, select
 
+from crm.database import writes
 from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, Task, utcnow
 from crm.services import recurrence
@@ -111,6 +112,7 @@ def build_task(workspace_id: str, author_id: str | None, data: dict, *, task_id:
     return task
 
 
+@writes
 def create_task(workspace_id: str, author_id: str | None, data: dict) -> Task:
     task = build_task(workspace_id, author_id, data)
     db.session.add(task)
@@ -118,6 +120,7 @@ def create_task(workspace_id: str, author_id: str | None, data: dict) -> Task:
     return task
 
 
+@writes
 def update_task(task: Task, data: dict, if_match: str | None = None) -> Task:
     check_etag(task, if_match)
     was_completed = task.status == "completed"
@@ -128,6 +131,7 @@ def update_task(task: Task, data: dict, if_match: str | None = None) -> Task:
     return task
 
 
+@writes
 def complete_task(
     task: Task, *, completion_note: str | None = None, completed_at: datetime | None = None,
     if_match: str | None = None,
@@ -145,6 +149,7 @@ def complete_task(
     return task
 
 
+@writes
 def reopen_task(task: Task, if_match: str | None = None) -> Task:
     check_etag(task, if_match)
     if task.status != "pending" or task.completed_at is not None:
@@ -154,6 +159,7 @@ def reopen_task(task: Task, if_match: str | None = None) -> Task:
     return task
 
 
+@writes
 def delete_task(task: Task, if_match: str | None = None) -> None:
     check_etag(task, if_match)
     db.session.delete(task)

@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, tuple_
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
+from crm.database import writes
 from crm.extensions import db
 from crm.fields import flatten_errors, unstorable_values
 from crm.models import Activity, ActivityAttendee, Company, Contact, Deal, Task, User, new_id
@@ -233,6 +234,7 @@ class Importer:
 
     # Batches -----------------------------------------------------------------------------
 
+    @writes
     def import_batch(self, rows: list[tuple[int, Any]]) -> BatchReport:
         """Validate, build and save one batch of (line number, row) pairs: one commit per kind."""
         with remembering_links(self.known_links):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from crm.database import writing
 from crm.extensions import limiter
 from crm.services import accounts
-from crm.services.errors import ValidationFailed
+from crm.services.errors import AlreadySetUp, ValidationFailed
 from crm.web import bp
 from crm.web.forms import errors_from
 from crm.web.rendering import redirect_next, render, safe_next
@@ -89,19 +88,27 @@ def logout():
     return redirect(url_for("web.login"), code=303)
 
 
+def _already_set_up(exc: AlreadySetUp):
+    flash(exc.message)
+    return redirect(url_for("web.login"), code=303)
+
+
 @bp.route("/setup", methods=["GET", "POST"])
 def setup():
-    if accounts.user_count() > 0:
+    if accounts.is_set_up():
+        if request.method == "POST":  # someone set it up after this form was shown
+            return _already_set_up(AlreadySetUp())
         abort(404)
     errors: dict = {}
     form = request.form
     if request.method == "POST":
         try:
-            with writing():
-                user = accounts.setup_first_admin(
-                    workspace_name=form.get("workspace", ""), email=form.get("email", ""),
-                    name=form.get("name", ""), password=form.get("password", ""),
-                )
+            user = accounts.setup_first_admin(
+                workspace_name=form.get("workspace", ""), email=form.get("email", ""),
+                name=form.get("name", ""), password=form.get("password", ""),
+            )
+        except AlreadySetUp as exc:  # another set-up got in first
+            return _already_set_up(exc)
         except ValidationFailed as exc:
             errors = errors_from(exc)
         else:

@@ -42,7 +42,7 @@ def test_copies_everything_and_the_app_works_on_the_copy(api, other_api, runner,
     assert r.exit_code == 0, r.output
     assert "row counts verified" in r.output
 
-    pg_app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_pg_url, "SECRET_KEY": "test-secret", "TESTING": True})
+    pg_app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_pg_url, "SECRET_KEY": "test-secret-key-for-the-suite-0123456789", "TESTING": True})
     client = pg_app.test_client()
     got = client.get(f"/api/v1/tasks/{task['id']}", headers={"X-Api-Key": api.key}).get_json()["data"]
     assert got == task
@@ -89,7 +89,7 @@ def test_a_recurring_series_activity_links_and_the_calendar_feed_move_too(api, r
     r = runner.invoke(args=["crm", "migrate-to-postgres", scratch_pg_url])
     assert r.exit_code == 0, r.output
 
-    pg_app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_pg_url, "SECRET_KEY": "test-secret", "TESTING": True})
+    pg_app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_pg_url, "SECRET_KEY": "test-secret-key-for-the-suite-0123456789", "TESTING": True})
     client = pg_app.test_client()
     headers = {"X-Api-Key": api.key}
     assert client.get(f"/api/v1/tasks/{first['id']}", headers=headers).get_json()["data"] == done

@@ -15,13 +15,14 @@ from tests.servers import call, gunicorn_server, redis_server
 pytestmark = pytest.mark.slow
 CLIENTS = 8
 ROUNDS = 12  # per client: each round creates a task, patches it, completes it, logs two activities
+SECRET = "multiprocess-secret-key-0123456789abcdef"
 
 
 @pytest.fixture
 def shared_database(database_url, tmp_path):
     """The run's backend (a SQLite file, or PostgreSQL with TEST_DATABASE_URL), migrated, with an
     account; returns (DATABASE_URL, api key)."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "s"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET})
     _ws, _user, key = make_account(app)
     with app.app_context():
         db.engine.dispose()
@@ -29,7 +30,7 @@ def shared_database(database_url, tmp_path):
 
 
 def server_env(url: str, tmp_path, name: str, **extra) -> dict[str, str]:
-    return {"DATABASE_URL": url, "SECRET_KEY": "s", "CRM_INSTANCE_PATH": str(tmp_path / name),
+    return {"DATABASE_URL": url, "SECRET_KEY": SECRET, "CRM_INSTANCE_PATH": str(tmp_path / name),
             "CRM_RATE_LIMIT": "100000/minute", **extra}
 
 

@@ -21,6 +21,7 @@ from tests.conftest import make_account
 from tests.servers import ROOT, free_port
 
 START_TIMEOUT = 30
+RELIABILITY_SECRET = "reliability-tests-secret-key-0123456789"
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Server:
         env.update(
             CRM_INSTANCE_PATH=str(self.instance),
             DATABASE_URL=self.database_url,
-            SECRET_KEY="reliability-tests",
+            SECRET_KEY=RELIABILITY_SECRET,
             CRM_RATE_LIMIT="1000000/minute",
             PYTHONPATH=str(ROOT),
         )
@@ -57,7 +58,7 @@ class Server:
 
     def create_account(self) -> None:
         """Migrate the database and make a workspace, a user and an API key, in this process."""
-        app = create_app({"SQLALCHEMY_DATABASE_URI": self.database_url, "SECRET_KEY": "reliability-tests"})
+        app = create_app({"SQLALCHEMY_DATABASE_URI": self.database_url, "SECRET_KEY": RELIABILITY_SECRET})
         self.workspace_id, _user_id, self.secret = make_account(app)
         with app.app_context():
             db.session.remove()
