@@ -173,3 +173,28 @@ def test_rebuild_search_command_folds_stored_text_again(old_install):
     assert again.exit_code == 0, again.output
     assert again.output.splitlines()[-1] == "0 rows folded again."
 
+
+
+def test_rebuilding_leaves_a_row_edited_meanwhile_as_its_writer_folded_it(app, api, monkeypatch):
+    """A task edited between the rebuild's read and its write keeps what the edit stored."""
+    from crm.services import refold
+    from crm.services.text import search_text
+
+    edited = api.create("/tasks", {"title": "Call Søren"})
+    other = api.create("/tasks", {"title": "Call Đorđe"})
+    with app.app_context():
+        db.session.execute(sa.text("UPDATE tasks SET search_text = 'stale'"))
+        db.session.commit()
+        with db.engine.connect() as conn:
+            def fold_while_the_app_edits(title, description):
+                if title == "Call Søren":  # the app saves a new title, folded, version up
+                    conn.execute(sa.text("UPDATE tasks SET title = 'Call Ada', search_text = 'call ada', "
+                                         "version = version + 1 WHERE id = :id"), {"id": edited["id"]})
+                return search_text(title, description)
+
+            monkeypatch.setattr(refold, "FOLDED", (
+                refold.Folded("tasks", ("title", "description"), "search_text", fold_while_the_app_edits),))
+            refold.refold(conn, commit_batches=True)
+    assert [t["id"] for t in _found(api, "/tasks", "ada")] == [edited["id"]]
+    assert _found(api, "/tasks", "soren") == []
+    assert [t["id"] for t in _found(api, "/tasks", "dorde")] == [other["id"]]

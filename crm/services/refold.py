@@ -67,20 +67,23 @@ def refold(connection: Connection, *, batch_size: int = 1000, commit_batches: bo
 
 def _refold_table(connection: Connection, folded: Folded, batch_size: int,
                   commit_batches: bool) -> tuple[int, int]:
-    t = table(folded.table, column("id"), *(column(c) for c in folded.sources), column(folded.target))
-    query = (select(t.c.id, *(t.c[c] for c in folded.sources), t.c[folded.target])
+    t = table(folded.table, column("id"), column("version"), *(column(c) for c in folded.sources),
+              column(folded.target))
+    query = (select(t.c.id, t.c.version, t.c[folded.target], *(t.c[c] for c in folded.sources))
              .where(t.c.id > bindparam("after")).order_by(t.c.id).limit(batch_size))
-    write = update(t).where(t.c.id == bindparam("key")).values({folded.target: bindparam("value")})
+    # Only the row as it was read: one edited since (its `version` went up) was folded by its writer.
+    write = (update(t).where(t.c.id == bindparam("key"), t.c.version == bindparam("seen"))
+             .values({folded.target: bindparam("value")}))
     after, read, written = "", 0, 0
     while True:
         rows = connection.execute(query, {"after": after}).all()
         if not rows:
             return read, written
         stale = []
-        for row in rows:
-            value = folded.fold(*row[1:-1])
-            if value != row[-1]:
-                stale.append({"key": row[0], "value": value})
+        for row_id, version, stored, *sources in rows:
+            value = folded.fold(*sources)
+            if value != stored:
+                stale.append({"key": row_id, "seen": version, "value": value})
         if stale:
             connection.execute(write, stale)
         if commit_batches:
