@@ -358,3 +358,20 @@ def import_command(file, workspace_ref, fmt, kind_hint, user_email, batch_size):
     )
     if errors:
         sys.exit(1)
+
+
+@crm_cli.command("rebuild-search")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100000))
+def rebuild_search_command(batch_size):
+    """Fold the names and search text of every record again, and update the search indexes.
+
+    The upgrade that brought transliteration did this once; run it after an upgrade of Unidecode
+    that changes a transliteration. Each batch is committed on its own, so the app can keep
+    serving; only rows whose folded text changes are written.
+    """
+    from crm.extensions import db
+    from crm.services.refold import refold
+
+    with writing(), db.engine.connect() as connection:
+        changed = refold(connection, batch_size=batch_size, commit_batches=True, report=click.echo)
+    click.echo(f"{sum(changed.values())} rows folded again.")

@@ -10,7 +10,7 @@ from sqlalchemy import and_, select
 from crm.extensions import db
 from crm.models import Activity, Company, Contact, Deal, User
 from crm.services.errors import AmbiguousReference, ValidationFailed
-from crm.services.text import normalize
+from crm.services.text import normalize_to
 
 LINK_MODELS = {
     "contact_id": (Contact, "contact"),
@@ -80,7 +80,7 @@ def check_contact_ids(workspace_id: str, ids: list[str], field: str = "attendees
 
 def _resolve_name(workspace_id: str, model, query: str, field: str) -> str:
     """The id of the one record whose name matches `query` (SPEC §3, name resolution)."""
-    wanted = normalize(query)
+    wanted = normalize_to(query, model.name_norm.type.length)
     base = select(model.id, model.name).where(model.workspace_id == workspace_id)
     exact = db.session.execute(
         base.where(model.name_norm == wanted).order_by(model.id).limit(MAX_CANDIDATES + 1)

@@ -15,7 +15,7 @@ from crm.models import Activity, ActivityAttendee, Company, Contact, Deal, Task,
 from crm.services.errors import NotFound, PreconditionFailed, ValidationFailed
 from crm.services.links import check_links
 from crm.services.pagination import Page, SortKey, paginate
-from crm.services.text import normalize
+from crm.services.text import normalize, normalize_to
 
 BACKFILL_PAST = timedelta(days=5 * 365)
 BACKFILL_FUTURE = timedelta(hours=24)
@@ -91,7 +91,7 @@ COMPANY_SORTS = {
 
 def _fill_company(company: Company, data: dict) -> Company:
     apply_fields(company, data, COMPANY_FIELDS)
-    company.name_norm = normalize(company.name)
+    company.name_norm = normalize_to(company.name, Company.name_norm.type.length)
     return company
 
 
@@ -156,7 +156,7 @@ def _fill_contact(contact: Contact, data: dict) -> Contact:
     require_links(contact.workspace_id, data, ("company_id",))
     apply_fields(contact, data, CONTACT_FIELDS)
     contact.name = contact_display_name(contact.first_name, contact.last_name)
-    contact.name_norm = normalize(contact.name)
+    contact.name_norm = normalize_to(contact.name, Contact.name_norm.type.length)
     return contact
 
 
@@ -224,7 +224,7 @@ DEAL_SORTS = {
 def _fill_deal(deal: Deal, data: dict) -> Deal:
     require_links(deal.workspace_id, data, ("company_id", "contact_id"))
     apply_fields(deal, data, DEAL_FIELDS)
-    deal.name_norm = normalize(deal.name)
+    deal.name_norm = normalize_to(deal.name, Deal.name_norm.type.length)
     return deal
 
 

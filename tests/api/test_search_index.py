@@ -18,11 +18,13 @@ TITLES = [
     ("Straße meeting", "two  spaces"),
     ("short", "ab"),
     ("100 percent", "halfXway"),
+    ("Søren Łukasiewicz", "Đorđe and Æsa, 北京烤鸭"),
 ]
 QUERIES = [
     "100%", "0% d", "f_w", "half_way", "_", "%", "creme", "BRÛLÉE", "zoë", "angstrom", '"this"', 'e "t',
     "a\\b", "\\", "renewal", "RENEWAL OF", "strasse", "two spaces", "ab", "sh", "nothing here", "ore_",
     "percent%", "percent", "t", "call\nrenewal",
+    "soren", "ŁUKASIEWICZ", "dorde and aesa", "ø", "北京烤鸭", "烤鸭",
 ]
 
 
