@@ -223,7 +223,7 @@ def edit_activity(activity_id: str):
 @bp.route("/activities/<activity_id>/delete", methods=["GET", "POST"])
 def delete_activity(activity_id: str):
     activity = activities.get_activity(_workspace_id(), activity_id, for_update=request.method == "POST")
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD only ask; only a POST deletes
         return render("activities/confirm_delete.html", activity=activity)
     activities.delete_activity(activity)
     if is_htmx():

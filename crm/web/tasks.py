@@ -253,7 +253,7 @@ def reopen_task(task_id: str):
 @bp.route("/tasks/<task_id>/delete", methods=["GET", "POST"])
 def delete_task(task_id: str):
     task = tasks.get_task(_workspace_id(), task_id, for_update=request.method == "POST")
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD only ask; only a POST deletes
         return render("tasks/confirm_delete.html", task=task)
     tasks.delete_task(task)
     if is_htmx():
