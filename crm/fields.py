@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 import orjson
@@ -16,6 +16,16 @@ _RFC3339 = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})?$"
 )
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+# The datetimes a record can hold (naive UTC), checked wherever one comes in: API bodies and
+# query parameters, web forms, the importer. Far enough from datetime.min/max that converting
+# to any time zone (UTC-12 to UTC+14) cannot overflow.
+EARLIEST_DATETIME = datetime(1900, 1, 1)
+LATEST_DATETIME = datetime(2200, 12, 31, 23, 59, 59)
+EARLIEST_DATE = EARLIEST_DATETIME.date()
+LATEST_DATE = LATEST_DATETIME.date()
+DATETIME_RANGE_MESSAGE = "Must be between 1900-01-01T00:00:00Z and 2200-12-31T23:59:59Z."
+DATE_RANGE_MESSAGE = "Must be between 1900-01-01 and 2200-12-31."
 
 
 def text_problem(value: str) -> str | None:
@@ -81,24 +91,49 @@ def format_datetime(value: datetime | None) -> str | None:
     return value.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
+def clamp_datetime(value: datetime) -> datetime:
+    """A stored datetime moved into the range records can hold (rows saved before the range was
+    checked may lie outside it), so that it converts to any time zone."""
+    return min(max(value, EARLIEST_DATETIME), LATEST_DATETIME)
+
+
+def check_datetime_range(value: datetime) -> datetime:
+    if not EARLIEST_DATETIME <= value <= LATEST_DATETIME:
+        raise ValidationError(DATETIME_RANGE_MESSAGE)
+    return value
+
+
+def check_date_range(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValidationError(DATE_RANGE_MESSAGE)
+    return value
+
+
 def parse_datetime(value: str) -> datetime:
-    """RFC 3339 → naive UTC, second precision. No offset means UTC; a bare date means midnight UTC."""
+    """RFC 3339 → naive UTC, second precision, within the range records hold. No offset means UTC;
+    a bare date means midnight UTC."""
     if not isinstance(value, str):
         raise ValidationError("Not a valid datetime.")
     text = value.strip()
     try:
         if _DATE.match(text):
-            return datetime.combine(date.fromisoformat(text), time())
-        if not _RFC3339.match(text):
+            parsed = datetime.combine(date.fromisoformat(text), time())
+        elif not _RFC3339.match(text):
             raise ValueError
-        parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    except (ValueError, OverflowError):
+        else:
+            parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
         raise ValidationError(
             "Not a valid datetime: use RFC 3339 (2026-03-16T12:00:00Z) or a date (2026-03-16)."
         ) from None
-    return parsed.replace(microsecond=0)
+    if parsed.tzinfo is not None:
+        offset = parsed.utcoffset() or timedelta()
+        # Checked before converting: 0001-01-01T00:00:00+14:00 would overflow.
+        local = parsed.replace(tzinfo=None, microsecond=0)
+        if not EARLIEST_DATETIME + offset <= local <= LATEST_DATETIME + offset:
+            raise ValidationError(DATETIME_RANGE_MESSAGE)
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return check_datetime_range(parsed.replace(microsecond=0))
 
 
 class Text(fields.String):
@@ -124,13 +159,20 @@ class Text(fields.String):
 
 
 class UtcDateTime(fields.Field):
-    """Datetime in, RFC 3339 with Z out."""
+    """Datetime in (between 1900 and 2200), RFC 3339 with Z out."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         return format_datetime(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
         return parse_datetime(value)
+
+
+class BoundedDate(fields.Date):
+    """An ISO date between 1900-01-01 and 2200-12-31."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return check_date_range(super()._deserialize(value, attr, data, **kwargs))
 
 
 class StrictInteger(fields.Integer):

@@ -12,6 +12,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, valida
 
 from crm import models as m
 from crm.fields import (
+    BoundedDate,
     DecimalString,
     Metadata,
     StrictFloat,
@@ -360,7 +361,7 @@ class DealInput(StrictSchema):
     stage = _text(100)
     amount = DecimalString(allow_none=True)
     currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Must be an ISO 4217 code like \"EUR\"."))
-    close_date = fields.Date(allow_none=True)
+    close_date = BoundedDate(allow_none=True)
     company_id = _link("company")
     contact_id = _link("contact")
     metadata = Metadata()

@@ -163,11 +163,16 @@ def _is_input(field: fields.Field) -> bool:
 
 DATETIME_FORMS = ("RFC 3339 (`2026-03-16T12:00:00Z`, any offset: converted to UTC); "
                   "without an offset it is taken as UTC (`2026-03-16T12:00:00`, `T` or a space); "
-                  "a bare date (`2026-03-16`) is midnight UTC.")
-_YEAR = r"(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+                  "a bare date (`2026-03-16`) is midnight UTC. "
+                  "Between 1900-01-01T00:00:00Z and 2200-12-31T23:59:59Z (in UTC), else a 400.")
+# The years the document promises: 1901-2199, in range whatever the offset (1900 and 2200 are
+# accepted as far as their UTC value is in range).
+_YEAR = r"(?:19(?:0[1-9]|[1-9][0-9])|2[01][0-9]{2})"
+_YEAR_PREFIX = r"^" + _YEAR + "-"
 # Every real calendar day: 31-day months, 30-day months, February to the 28th, and the 29th in
-# leap years (divisible by 4; centuries only when divisible by 400).
-_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+# leap years (of 1901-2199: every fourth year, 2000 included, 2100 not).
+_LEAP = r"(?:0[48]|[2468][048]|[13579][26])"
+_LEAP_YEAR = r"(?:19" + _LEAP + r"|20(?:00|" + _LEAP + r")|21" + _LEAP + r")"
 _DAY = (r"(?:" + _YEAR + r"-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
         r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
         r"|" + _LEAP_YEAR + r"-02-29)")
@@ -182,14 +187,16 @@ def _field_attributes(self, field: fields.Field, ret: dict, **kwargs) -> dict:
         if not _is_input(field):
             return {"type": ["string", "null"] if nullable else "string", "format": "date-time"}
         forms: list[dict] = [
-            {"type": "string", "format": "date-time"},
-            {"type": "string", "format": "date"},
+            {"type": "string", "format": "date-time", "pattern": _YEAR_PREFIX},
+            {"type": "string", "format": "date", "pattern": _YEAR_PREFIX},
             {"type": "string", "pattern": _LOCAL_DATETIME},
         ]
         if nullable:
             forms.append({"type": "null"})
         ret.pop("type", None)
         return {"anyOf": forms, "description": "Datetime: " + DATETIME_FORMS}
+    if isinstance(field, crm_fields.BoundedDate) and _is_input(field):
+        return {"pattern": _YEAR_PREFIX, "description": "A date, 1900-01-01 to 2200-12-31."}
     if isinstance(field, crm_fields.DecimalString):
         ret.pop("minLength", None)
         ret.pop("maxLength", None)

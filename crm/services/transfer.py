@@ -379,14 +379,36 @@ def batched(rows: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple[i
 
 # --- CSV cells -----------------------------------------------------------------------------
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NEGATIVE_NUMBER = re.compile(r"-[0-9]+(\.[0-9]+)?")
+
+
+def _reads_as_formula(text: str) -> bool:
+    """Whether a cell, after any leading quotes, would start a formula. A negative amount is a number."""
+    rest = text.lstrip("'")
+    return rest.startswith(FORMULA_STARTS) and not _NEGATIVE_NUMBER.fullmatch(rest)
+
+
+def neutralise_formula(text: str) -> str:
+    """A cell a spreadsheet shows as the text it is: a leading quote before anything that would start
+    a formula (and before quotes that precede one, so that the importer can take exactly one off)."""
+    return "'" + text if _reads_as_formula(text) else text
+
+
+def restore_formula_text(cell: str) -> str:
+    """The text `neutralise_formula` was given: its added quote taken off."""
+    return cell[1:] if cell.startswith("'") and _reads_as_formula(cell[1:]) else cell
+
+
 def csv_cell(name: str, value: Any) -> str:
     import orjson
 
     if value is None:
         return ""
     if name in JSON_COLUMNS:
-        return orjson.dumps(value).decode()
-    return str(value)
+        return neutralise_formula(orjson.dumps(value).decode())
+    return neutralise_formula(str(value))
 
 
 def row_from_csv(cells: dict[str, str | None], kind_hint: str | None) -> dict:
@@ -408,6 +430,7 @@ def row_from_csv(cells: dict[str, str | None], kind_hint: str | None) -> dict:
             if name in own_columns and (name == "owner_email" or (declared is not None and declared.allow_none)):
                 row[name] = None
             continue
+        cell = restore_formula_text(cell)
         value: Any = cell
         try:
             if name in JSON_COLUMNS:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from itertools import groupby
 
 from flask import request, url_for
@@ -27,7 +27,7 @@ from crm.web.forms import (
     text_fields,
 )
 from crm.web.rendering import is_htmx, list_page, redirect_next, render
-from crm.web.timezones import local_day_start_utc, parse_local_date, to_local
+from crm.web.timezones import local_days_utc, parse_local_date, to_local
 
 LOG_TARGETS = ("#just-logged-list", "#record-timeline")
 
@@ -102,10 +102,11 @@ class ActivityFilters:
             params["owner_id"] = user.id
         elif self.owner != "any":
             params["owner_id"] = self.owner
-        if self.date_from:
-            params["after"] = local_day_start_utc(self.date_from) - timedelta(seconds=1)
-        if self.date_to:
-            params["before"] = local_day_start_utc(self.date_to + timedelta(days=1))
+        after, before = local_days_utc(self.date_from, self.date_to)
+        if after is not None:
+            params["after"] = after
+        if before is not None:
+            params["before"] = before
         if self.q:
             params["q"] = self.q
         if self.problem:
@@ -236,7 +237,7 @@ def edit_activity(activity_id: str):
 @bp.route("/activities/<activity_id>/delete", methods=["GET", "POST"])
 def delete_activity(activity_id: str):
     activity = activities.get_activity(_workspace_id(), activity_id, for_update=request.method == "POST")
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD only ask; only a POST deletes
         return render("activities/confirm_delete.html", activity=activity)
     activities.delete_activity(activity)
     if is_htmx():

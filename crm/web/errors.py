@@ -2,7 +2,8 @@
 
 import logging
 
-from flask import Response, render_template
+from flask import Response, current_app, render_template, session
+from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("crm.web")
@@ -17,9 +18,21 @@ MESSAGES = {
 }
 
 
+def _existing_csrf_token() -> str:
+    """The session's CSRF token if it has one; never a new one.
+
+    A cross-site form post arrives without the (SameSite=Lax) session cookie and is refused; had its
+    error page minted a token, the new session cookie in the answer would replace the user's own
+    and sign them out."""
+    if current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") in session:
+        return generate_csrf()
+    return ""
+
+
 def _page(status: int, title: str, message: str) -> Response:
     try:
-        body = render_template("errors/error.html", status=status, title=title, message=message)
+        body = render_template("errors/error.html", status=status, title=title, message=message,
+                               csrf_token=_existing_csrf_token)
     except Exception:  # noqa: BLE001 - the error page must not fail in turn
         log.exception("Error page failed to render")
         body = f"<!doctype html><title>{status}</title><p>{message}</p>"

@@ -1,9 +1,20 @@
-"""Markdown to HTML that is safe to put in a page: no scripts, no handlers, no javascript: URLs."""
+"""Markdown to HTML that is safe to put in a page: no scripts, no handlers, no javascript: URLs.
+
+Raw HTML in the text keeps only the tags the page allows; any other tag (`<style>`, `<script>`,
+`<img>`, a comment...) is shown as the text the user typed. The sanitizer would otherwise drop
+it, and with an unclosed `<style>` or `<script>` everything after it. nh3 still cleans the
+result: it is what makes the output safe, the escaping only keeps text from disappearing.
+"""
 
 from __future__ import annotations
 
+import re
+
 import markdown as md
 import nh3
+from markdown.extensions import Extension
+from markdown.postprocessors import RawHtmlPostprocessor
+from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
 ALLOWED_TAGS = {
@@ -14,11 +25,53 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
+# A start or end tag, attributes quoted or not (a quoted value may hold ">").
+_TAG = re.compile(r"""</?([A-Za-z][A-Za-z0-9]*)(?:\s(?:"[^"]*"|'[^']*'|[^'">])*)?/?>""")
+
+
+def escape_unallowed_tags(html: str) -> str:
+    """Raw HTML with every `<` that does not open an allowed tag written as `&lt;`."""
+    kept: list[str] = []
+    start = 0
+    for match in _TAG.finditer(html):
+        if match.group(1).lower() in ALLOWED_TAGS:
+            kept.append(html[start:match.start()].replace("<", "&lt;"))
+            kept.append(match.group(0))
+            start = match.end()
+    kept.append(html[start:].replace("<", "&lt;"))
+    return "".join(kept)
+
+
+class _AllowedRawHtml(RawHtmlPostprocessor):
+    """Puts the stashed raw HTML (and the extensions' own output) back, unallowed tags as text."""
+
+    def stash_to_string(self, text: str) -> str:
+        return escape_unallowed_tags(str(text))
+
+
+class _ImagesAsLinks(Treeprocessor):
+    """`![chart](https://…)` as a link to the image, named by its alt text: pages show no images
+    (the sanitizer would drop the element, alt text and all)."""
+
+    def run(self, root) -> None:
+        for element in root.iter("img"):
+            src, alt, title = element.get("src", ""), element.get("alt", ""), element.get("title")
+            element.tag = "a"
+            element.attrib = {"href": src, **({"title": title} if title else {})}
+            element.text = alt or src
+
+
+class _KeepTheTextExtension(Extension):
+    def extendMarkdown(self, md_: md.Markdown) -> None:  # noqa: N802 - Markdown's API
+        md_.postprocessors.register(_AllowedRawHtml(md_), "raw_html", 30)
+        md_.treeprocessors.register(_ImagesAsLinks(md_), "images_as_links", 15)
+
 
 def render_markdown(text: str | None) -> Markup:
     if not text:
         return Markup("")
-    html = md.markdown(text, extensions=["fenced_code", "tables", "sane_lists"], output_format="html")
+    html = md.markdown(text, extensions=["fenced_code", "tables", "sane_lists", _KeepTheTextExtension()],
+                       output_format="html")
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -45,8 +45,13 @@ def list_page(list_fn, params: dict, *, limit: int | None = None) -> Page:
 
 
 def safe_next(default: str) -> str:
-    """The `next` form/query value if it is a path on this site, else `default`."""
+    """The `next` form/query value if it is a path on this site, else `default`.
+
+    Control characters are refused: a CR/LF would split the Location header (and browsers drop
+    tabs and newlines when they resolve a URL, so "/<TAB>/evil.test" would leave the site)."""
     target = request.values.get("next") or ""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return default
     parts = urlsplit(target)
     if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc \
             and "\\" not in target:

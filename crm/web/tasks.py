@@ -23,7 +23,7 @@ from crm.web.forms import (
     text_fields,
 )
 from crm.web.rendering import is_htmx, list_page, redirect_next, render
-from crm.web.timezones import local_day_start_utc, local_today, parse_local_date
+from crm.web.timezones import local_day_start_utc, local_days_utc, local_today, parse_local_date
 
 QUICK_VIEWS = {
     "my": "My open tasks",
@@ -112,11 +112,10 @@ class TaskFilters:
             params["owner_id"] = user.id
         elif self.owner != "any":
             params["owner_id"] = self.owner
-        if self.due_from:
-            start = local_day_start_utc(self.due_from) - ONE_SECOND
+        start, end = local_days_utc(self.due_from, self.due_to)
+        if start is not None:
             due_after = max(due_after, start) if due_after else start
-        if self.due_to:
-            end = local_day_start_utc(self.due_to + timedelta(days=1))
+        if end is not None:
             due_before = min(due_before, end) if due_before else end
         if due_after is not None:
             params["due_after"] = due_after
@@ -300,7 +299,7 @@ def reopen_task(task_id: str):
 @bp.route("/tasks/<task_id>/delete", methods=["GET", "POST"])
 def delete_task(task_id: str):
     task = tasks.get_task(_workspace_id(), task_id, for_update=request.method == "POST")
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD only ask; only a POST deletes
         return render("tasks/confirm_delete.html", task=task)
     tasks.delete_task(task)
     if is_htmx():

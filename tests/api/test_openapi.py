@@ -93,7 +93,13 @@ def test_inputs_state_the_rules_the_api_applies(document):
     assert task_in["properties"]["priority"]["enum"] == ["low", "normal", "high", "urgent"]
     # Bare dates and offset-less datetimes are accepted, so the document says so.
     due_forms = task_in["properties"]["due_at"]["anyOf"]
-    assert {"type": "string", "format": "date"} in due_forms and {"type": "null"} in due_forms
+    dates = [f for f in due_forms if f.get("format") == "date"]
+    assert dates and {"type": "null"} in due_forms
+    # ... and only years records can hold.
+    year = re.compile(dates[0]["pattern"])
+    assert year.match("1901-01-01") and year.match("2199-12-31")
+    assert not year.match("1899-12-31") and not year.match("0001-01-01") and not year.match("9999-12-31")
+    assert "1900-01-01T00:00:00Z and 2200-12-31T23:59:59Z" in task_in["properties"]["due_at"]["description"]
     assert task_in["properties"]["reminder"]["anyOf"][0] == {"$ref": "#/components/schemas/Reminder"}
     assert schemas["Reminder"]["properties"]["before_minutes"]["maximum"] == 40320
     # Titles are trimmed before their length is checked: the pattern says that.
@@ -223,8 +229,18 @@ def test_text_and_ids_in_query_strings_are_checked(api):
     assert api.get("/tasks?limit=5").status_code == 200
 
 
-def test_early_years_keep_four_digits(api):
-    assert api.create("/tasks", {"title": "t", "due_at": "0999-01-02"})["due_at"] == "0999-01-02T00:00:00Z"
+def test_early_years_keep_four_digits(app, api):
+    """A row stored before datetimes were bounded (year 999) still reads back in RFC 3339."""
+    from datetime import datetime
+
+    from crm.extensions import db
+    from crm.models import Task
+
+    task = api.create("/tasks", {"title": "t", "due_at": "1999-01-02"})
+    with app.app_context():
+        db.session.get(Task, task["id"]).due_at = datetime(999, 1, 2)
+        db.session.commit()
+    assert api.get(f"/tasks/{task['id']}").get_json()["data"]["due_at"] == "0999-01-02T00:00:00Z"
 
 
 def test_large_metadata_numbers_read_back(api):
@@ -245,14 +261,14 @@ def test_datetime_without_offset_pattern_accepts_exactly_the_real_days():
     from crm.api.openapi import _LOCAL_DATETIME
 
     pattern = re.compile(_LOCAL_DATETIME)
-    day = date(1899, 12, 25)
-    while day < date(2101, 1, 5):
+    day = date(1901, 1, 1)
+    while day <= date(2199, 12, 31):
         assert pattern.match(f"{day.isoformat()}T09:30:00"), day
         day += timedelta(days=1)
-    for year in (1600, 2000, 2024, 2400, 4):
+    for year in (1904, 2000, 2024, 2196):
         assert pattern.match(f"{year:04d}-02-29T00:00:00")
-    for wrong in ("1900-02-29", "2100-02-29", "2023-02-29", "2026-04-31", "2026-06-31", "2026-02-30",
-                  "2026-13-01", "2026-00-10", "2026-03-32", "2026-03-00"):
+    for wrong in ("2100-02-29", "2023-02-29", "2026-04-31", "2026-06-31", "2026-02-30", "2026-13-01",
+                  "2026-00-10", "2026-03-32", "2026-03-00", "1899-12-31", "2200-06-01", "0001-01-01"):
         assert not pattern.match(f"{wrong}T09:30:00"), wrong
 
 
