@@ -38,7 +38,7 @@ def _any_id(app, table: str) -> str | None:
 @pytest.fixture
 def seeded(app, web, teammate):
     """A workspace with one of everything a route can name."""
-    from crm.models import ApiKey
+    from crm.models import ApiKey, User
 
     contact = web.contact("Ada", "Lovelace", email="ada@example.test")
     company = web.company("Analytical Engines")
@@ -47,7 +47,9 @@ def seeded(app, web, teammate):
     activity = web.activity(subject="Talked", contact_id=contact)
     with app.app_context():
         key_id = db.session.scalars(select(ApiKey.id).where(ApiKey.user_id == web.user_id)).first()
+        token = db.session.scalars(select(User.calendar_token).where(User.id == web.user_id)).first()
     return {
+        "token": token,
         "task_id": task, "activity_id": activity, "user_id": teammate.user_id, "key_id": key_id,
         "contacts": contact, "companies": company, "deals": deal, "tasks": task, "activities": activity,
         "users": teammate.user_id,
