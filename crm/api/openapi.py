@@ -46,6 +46,7 @@ class Operation:
     out:       the schema of the record in the response envelope; `many` for a list,
                `feed` for the activity feed.
     created:   a 201 with Location (and, with `also_ok`, a 200 for an existing record).
+    plain:     `{"data": <out>}`, without `included` or an ETag (settings, counts).
     """
 
     summary: str
@@ -60,6 +61,7 @@ class Operation:
     created: bool = False
     also_ok: bool = False
     deletes: bool = False
+    plain: bool = False
     description: str | None = None
 
     # Schemas hold no per-call state: each operation builds its two once, not per request.
@@ -117,6 +119,11 @@ def resource_envelope(out: type[Schema]) -> type[Schema]:
         },
         name=f"{_envelope_name(out)}Response",
     )
+
+
+@cache
+def data_envelope(out: type[Schema]) -> type[Schema]:
+    return Schema.from_dict({"data": fields.Nested(out, required=True)}, name=f"{_envelope_name(out)}Response")
 
 
 @cache
@@ -571,7 +578,7 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
             del obj["requestBody"]["description"]
 
     success_headers = _rate_headers()
-    if op.out is not None and not op.many and not op.feed:
+    if op.out is not None and not op.many and not op.feed and not op.plain:
         success_headers["ETag"] = _ref("headers", "ETag")
     if idempotent:
         success_headers["Idempotent-Replayed"] = _header(
@@ -584,6 +591,8 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
     elif op.feed:
         responses["200"] = _json_response("The timeline, newest first.", list_envelope(None, "Feed"),
                                           success_headers)
+    elif op.plain:
+        responses["200"] = _json_response(op.summary + ".", data_envelope(op.out), success_headers)
     elif op.many:
         name = f"{_envelope_name(op.out)}List"
         responses["200"] = _json_response("One page of the list.", list_envelope(op.out, name), success_headers,
@@ -647,6 +656,7 @@ _TAGS = (
     ("contacts", "Contacts."),
     ("deals", "Deals."),
     ("users", "The workspace's users (read-only)."),
+    ("notifications", "Your own notifications and notification settings (any valid key)."),
     ("meta", "This document."),
 )
 

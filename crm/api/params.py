@@ -144,3 +144,7 @@ class DealListParams(ListParams):
 
 class UserListParams(ListParams):
     sort = fields.String(validate=validate.OneOf(_sorts(("created_at", "name", "email"))))
+
+
+class NotificationListParams(PageParams):
+    unread = QueryBool(metadata={"description": "true: only unread ones; false: only read ones."})

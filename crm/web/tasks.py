@@ -217,7 +217,7 @@ def edit_task(task_id: str):
     if request.method == "POST":
         data = _task_form_data(request.form)
         try:
-            run_service(TaskUpdate(), data, lambda d: tasks.update_task(task, d), partial=True)
+            run_service(TaskUpdate(), data, lambda d: tasks.update_task(task, d, actor_id=current_user.id), partial=True)
         except FormInvalid as exc:
             errors = exc.errors
         else:
@@ -241,7 +241,7 @@ def _row_or_redirect(task):
 @bp.post("/tasks/<task_id>/complete")
 def complete_task(task_id: str):
     task = tasks.get_task(_workspace_id(), task_id, for_update=True)
-    return _row_or_redirect(tasks.complete_task(task))
+    return _row_or_redirect(tasks.complete_task(task, actor_id=current_user.id))
 
 
 @bp.post("/tasks/<task_id>/reopen")
