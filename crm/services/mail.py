@@ -116,11 +116,16 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
 
 
+def _due(now: datetime):
+    """Never tried yet (whatever its stamp says), or its retry time has come."""
+    return or_(MailOutbox.attempts == 0, MailOutbox.next_attempt_at <= now)
+
+
 def _claim(row_id: int, now: datetime) -> bool:
     result = db.session.execute(
         update(MailOutbox)
         .where(MailOutbox.id == row_id, MailOutbox.sent_at.is_(None), MailOutbox.failed_at.is_(None),
-               MailOutbox.next_attempt_at <= now,
+               _due(now),
                or_(MailOutbox.claimed_until.is_(None), MailOutbox.claimed_until < now))
         .values(claimed_until=now + CLAIM_LEASE, attempts=MailOutbox.attempts + 1)
         .execution_options(synchronize_session=False)
@@ -138,7 +143,7 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> int:
     with writing():
         due = db.session.execute(
             select(MailOutbox.id)
-            .where(MailOutbox.sent_at.is_(None), MailOutbox.failed_at.is_(None), MailOutbox.next_attempt_at <= now)
+            .where(MailOutbox.sent_at.is_(None), MailOutbox.failed_at.is_(None), _due(now))
             .order_by(MailOutbox.next_attempt_at, MailOutbox.id).limit(limit)
         ).scalars().all()
         db.session.commit()
