@@ -88,7 +88,7 @@ def send(message: EmailMessage) -> None:
                                               context=context)
     else:
         smtp = smtplib.SMTP(parts.hostname, parts.port or 587, timeout=SMTP_TIMEOUT)
-    with smtp:
+    try:
         smtp.ehlo()
         if parts.scheme == "smtp":
             if smtp.has_extn("starttls"):
@@ -99,6 +99,9 @@ def send(message: EmailMessage) -> None:
         if user:
             smtp.login(user, password or "")
         smtp.send_message(message)
+        smtp.quit()
+    finally:
+        smtp.close()  # without a QUIT after a failure: the connection may be unusable
 
 
 def queue_mail(to_address: str, subject: str, text_body: str, html_body: str) -> MailOutbox | None:

@@ -155,3 +155,22 @@ def test_remind_at_and_reminded_at_are_read_only(api):
         task = api.create("/tasks", {"title": "t"})
         patched = api.patch(f"/tasks/{task['id']}", {field: None})
         assert patched.get_json()["error"]["details"] == {field: ["This field is read-only."]}
+
+
+def test_openapi_documents_the_notification_endpoints_and_task_reminder_fields(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    paths = document["paths"]
+    for path, method in (("/notifications", "get"), ("/notifications/{record_id}/read", "post"),
+                         ("/notifications/read-all", "post"), ("/users/me/notification-settings", "get"),
+                         ("/users/me/notification-settings", "patch")):
+        operation = paths[path][method]
+        assert operation["x-required-scopes"] == [] and "Needs any valid API key." in operation["description"]
+    listed = paths["/notifications"]["get"]
+    assert "unread" in {p["name"] for p in listed["parameters"]}
+    schemas = document["components"]["schemas"]
+    assert {"remind_at", "reminded_at"} <= set(schemas["TaskOut"]["required"])
+    assert "remind_at" not in schemas["TaskInput"]["properties"]
+    read_all = paths["/notifications/read-all"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert read_all == {"$ref": "#/components/schemas/ReadAllResponse"}
+    assert schemas["ReadAllResponse"]["properties"]["data"] == {"$ref": "#/components/schemas/ReadAllOut"}
+    assert set(schemas["NotificationSettingsOut"]["required"]) == {"kinds", "digest", "email_configured"}
