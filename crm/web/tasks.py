@@ -168,6 +168,10 @@ def _task_form_data(form: MultiDict) -> dict:
     }
     if "contact_query" in form:
         data.update(contact_link(form, _workspace_id()))
+    if "reminder_before" in form:
+        before = form.get("reminder_before", "").strip()
+        before_minutes = int(before) if before.isdigit() else before
+        data["reminder"] = {"type": form.get("reminder_type") or "push", "before_minutes": before_minutes} if before else None
     return data
 
 

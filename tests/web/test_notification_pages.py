@@ -154,3 +154,37 @@ def test_settings_page_saves_notification_preferences_and_says_mail_is_off(web):
 def test_settings_page_does_not_warn_when_smtp_is_set(web):
     web.app.config["CRM_SMTP_URL"] = "smtp://mail.acme.test:587"
     assert "E-mail is not set up" not in web.text(web.get("/settings"))
+
+
+def test_the_task_form_sets_a_reminder_and_the_task_page_shows_when_it_fires(web):
+    web.set_time_zone("Europe/Berlin")
+    response = web.post("/tasks", {"title": "Board meeting prep", "due_at": "2030-05-06T10:00", "type": "todo",
+                                   "priority": "normal", "status": "pending", "owner_id": web.user_id,
+                                   "reminder_before": "60", "reminder_type": "email"})
+    assert response.status_code == 303
+    with web.app.app_context():
+        from crm.models import Task
+
+        task = db.session.scalars(select(Task).where(Task.title == "Board meeting prep")).one()
+        assert task.reminder == {"type": "email", "before_minutes": 60}
+        assert task.remind_at == datetime(2030, 5, 6, 7, 0)  # 09:00 in Berlin (summer time)
+        task_id = task.id
+    page = web.text(web.get(f"/tasks/{task_id}"))
+    assert "E-mail, 60 min before" in page and "09:00" in page
+    form = web.text(web.get(f"/tasks/{task_id}/edit"))
+    assert '<option value="60" selected>1 hour before</option>' in form
+    web.post(f"/tasks/{task_id}/edit", {"title": "Board meeting prep", "due_at": "2030-05-06T10:00",
+                                        "reminder_before": "", "reminder_type": "push"})
+    assert web.load_task(task_id).remind_at is None
+
+
+def test_a_teammate_completing_or_assigning_in_the_browser_notifies_the_owner(web, teammate):
+    mine = web.task("Renew the lease")
+    teammate.post(f"/tasks/{mine}/complete")
+    assert bell_count(web) == "1"
+    page = web.text(web.get("/notifications"))
+    assert "Mia Member completed: Renew the lease" in page
+
+    theirs = web.task("Review the draft")
+    web.post(f"/tasks/{theirs}/edit", {"title": "Review the draft", "owner_id": teammate.user_id})
+    assert "Olive Owner assigned you: Review the draft" in teammate.text(teammate.get("/notifications"))
