@@ -109,14 +109,20 @@ def local_time_text(user: User, value: datetime | None) -> str:
 def notify(
     user: User | None, kind: str, title: str, body: str | None = None, *, task_id: str | None = None,
     activity_id: str | None = None, desktop: bool = False, email: tuple[str, str, str] | None = None,
-    email_forced: bool | None = None,
+    email_forced: bool | None = None, preferences: dict | None = None,
 ) -> Notification | None:
     """Notify `user` as their preferences say: an in-app notification and/or a queued mail
     (`email`: subject, text, html). `email_forced` overrides the e-mail preference (a `push`
-    reminder never mails). Returns the notification, if one was made."""
+    reminder never mails). `preferences`: a cache of users' preferences, for a batch.
+    Returns the notification, if one was made."""
     if user is None or not user.is_active:
         return None
-    in_app, by_mail = wants(user.id, kind)
+    if preferences is None:
+        preferences = {}
+    if user.id not in preferences:
+        preferences[user.id] = preferences_of(user.id)
+    channels = preferences[user.id]["kinds"][kind]
+    in_app, by_mail = channels["in_app"], channels["email"]
     if email_forced is not None:
         by_mail = by_mail and email_forced
     notification = None

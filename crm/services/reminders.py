@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from crm import clock
 from crm.database import writing
@@ -24,7 +24,7 @@ from crm.services.errors import ValidationFailed
 log = logging.getLogger(__name__)
 
 SNOOZE_CHOICES = {"hour": "1 hour", "tomorrow": "Tomorrow 09:00", "next_week": "Next week"}
-BATCH = 200
+BATCH = 100
 
 
 def remind_at_of(task: Task) -> datetime | None:
@@ -56,7 +56,10 @@ def schedule(task: Task, *, inputs_changed: bool, was_open: bool, now: datetime 
 def fire_due(now: datetime | None = None) -> int:
     """Notify the owners of the open tasks whose reminder time has passed; returns how many fired.
 
-    Reminders that came due while no worker ran fire now, once; done tasks are skipped."""
+    Reminders that came due while no worker ran fire now, once; done tasks are skipped. A batch
+    of claims and their notifications commits together (rows are claimed in one order, so two
+    workers on PostgreSQL wait for each other instead of deadlocking); a batch that fails is
+    retried one task at a time, so one bad task does not hold back the others."""
     now = now or clock.now()
     fired = 0
     with writing():
@@ -65,40 +68,60 @@ def fire_due(now: datetime | None = None) -> int:
                 select(Task.id, Task.reminder_pending_at)
                 .where(Task.reminder_pending_at.is_not(None), Task.reminder_pending_at <= now,
                        Task.status.in_(OPEN_TASK_STATUSES))
-                .order_by(Task.reminder_pending_at).limit(BATCH)
+                .order_by(Task.reminder_pending_at, Task.id).limit(BATCH)
             ).all()
-            db.session.commit()
             if not due:
+                db.session.commit()
                 break
-            for task_id, pending_at in due:
-                if _fire_one(task_id, pending_at, now):
-                    fired += 1
+            try:
+                fired += _fire_batch(due, now)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("a batch of %s reminders failed; firing them one at a time", len(due))
+                fired += sum(_fire_alone(row, now) for row in due)
     return fired
 
 
-def _fire_one(task_id: str, pending_at: datetime, now: datetime) -> bool:
-    claimed = db.session.execute(
-        update(Task)
-        .where(Task.id == task_id, Task.reminder_pending_at == pending_at, Task.status.in_(OPEN_TASK_STATUSES))
-        .values(reminder_pending_at=None, reminded_at=now, version=Task.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        db.session.rollback()
-        return False
+def _fire_batch(due: list, now: datetime) -> int:
+    connection = db.session.connection()
+    claim = _claim_statement()
+    claimed = [task_id for task_id, pending_at in due
+               if connection.execute(claim, {"task_id": task_id, "pending_at": pending_at, "now": now}).rowcount == 1]
+    if not claimed:
+        return 0
+    tasks = db.session.execute(select(Task).where(Task.id.in_(claimed))
+                               .execution_options(populate_existing=True)).unique().scalars().all()
+    preferences: dict = {}
+    for task in sorted(tasks, key=lambda t: t.id):
+        _notify_owner(task, preferences)
+    return len(claimed)
+
+
+def _fire_alone(row, now: datetime) -> int:
     try:
-        task = db.session.execute(select(Task).where(Task.id == task_id)
-                                  .execution_options(populate_existing=True)).unique().scalar_one()
-        _notify_owner(task)
+        fired = _fire_batch([row], now)
         db.session.commit()
+        return fired
     except Exception:
         db.session.rollback()
-        log.exception("reminder of task %s could not be recorded; it will be tried again", task_id)
-        return False
-    return True
+        log.exception("reminder of task %s could not be recorded; it will be tried again", row[0])
+        return 0
 
 
-def _notify_owner(task: Task) -> None:
+def _claim_statement():
+    """Take a reminder, unless another worker did or the task changed since it was read: the
+    UPDATE changes the row only while it still waits for that remind_at."""
+    tasks = Task.__table__
+    return (
+        update(tasks)
+        .where(tasks.c.id == bindparam("task_id"), tasks.c.reminder_pending_at == bindparam("pending_at"),
+               tasks.c.status.in_(OPEN_TASK_STATUSES))
+        .values(reminder_pending_at=None, reminded_at=bindparam("now"), version=tasks.c.version + 1)
+    )
+
+
+def _notify_owner(task: Task, preferences: dict) -> None:
     owner = db.session.get(User, task.owner_id) if task.owner_id else None
     if owner is None:
         return
@@ -112,7 +135,8 @@ def _notify_owner(task: Task) -> None:
             task_url=notifications.mail.link(f"/tasks/{task.id}"))
         email = (title, text, html)
     notifications.notify(owner, "reminder", title, f"Due {due}", task_id=task.id,
-                         desktop=task.reminder.get("type") == "push", email=email, email_forced=by_mail)
+                         desktop=task.reminder.get("type") == "push", email=email, email_forced=by_mail,
+                         preferences=preferences)
 
 
 def snooze_until(choice: str, zone, now: datetime | None = None) -> datetime:
