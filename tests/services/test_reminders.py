@@ -193,3 +193,26 @@ def test_a_failed_send_is_retried_with_backoff_and_then_delivered(app, api, mail
     assert run(app, mail.deliver_due, fired_at + timedelta(minutes=1)) == 1
     assert len(mailbox.wait_for(1)) == 1
     assert mail.retry_delay(2) == timedelta(minutes=2) and mail.retry_delay(30) == timedelta(hours=6)
+
+
+def test_one_reminder_that_cannot_be_recorded_holds_back_no_other_and_fires_later(app, api, monkeypatch):
+    from crm.services import notifications
+
+    good = [make_task(api, kind="push", before=0)["id"] for _ in range(3)]
+    bad = make_task(api, kind="push", before=0, title="Broken")["id"]
+    real_notify = notifications.notify
+
+    def failing(user, kind, title, *args, **kwargs):
+        if title == "Reminder: Broken":
+            raise RuntimeError("the database hiccuped")
+        return real_notify(user, kind, title, *args, **kwargs)
+
+    monkeypatch.setattr(notifications, "notify", failing)
+    now = utcnow() + timedelta(hours=4)
+    assert run(app, reminders.fire_due, now) == 3
+    assert sorted(n.task_id for n in notifications_of(app, api.user_id)) == sorted(good)
+    assert api.get(f"/tasks/{bad}").get_json()["data"]["reminded_at"] is None
+
+    monkeypatch.setattr(notifications, "notify", real_notify)
+    assert run(app, reminders.fire_due, now + timedelta(minutes=1)) == 1
+    assert len(notifications_of(app, api.user_id)) == 4
