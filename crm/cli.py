@@ -375,3 +375,26 @@ def rebuild_search_command(batch_size):
     with writing(), db.engine.connect() as connection:
         changed = refold(connection, batch_size=batch_size, commit_batches=True, report=click.echo)
     click.echo(f"{sum(changed.values())} rows folded again.")
+
+
+@crm_cli.command("run-due")
+def run_due_command():
+    """Run the periodic work once: due reminders, digests, waiting mail. Prints what each did."""
+    from crm.services import jobs
+
+    for name, count in jobs.run_due().items():
+        click.echo(f"{name}: {count}")
+
+
+@crm_cli.command("send-test-email")
+@click.argument("address")
+def send_test_email_command(address):
+    """Send a test e-mail to ADDRESS now, over CRM_SMTP_URL."""
+    from crm.services import mail
+
+    text, html = mail.compose("test")
+    try:
+        mail.send(mail.build_message(address, "Followup test e-mail", text, html))
+    except Exception as err:  # noqa: BLE001 - reported to the user
+        fail(f"could not send to {address}: {type(err).__name__}: {err}")
+    click.echo(f"Sent a test e-mail to {address}.")

@@ -254,6 +254,11 @@ class Task(Versioned, db.Model):
     next_task_id: Mapped[str | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
     duration: Mapped[int | None] = mapped_column(Integer)
     activity_id: Mapped[str | None] = mapped_column(ForeignKey("activities.id", ondelete="SET NULL"), index=True)
+    # Reminders (crm/services/reminders.py): when it is due, when it fired, and the remind_at
+    # still waiting to fire (NULL once fired or disarmed; what the due-reminder query reads).
+    remind_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reminder_pending_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     contact: Mapped[Contact | None] = relationship(lazy="joined", innerjoin=False)
     company: Mapped[Company | None] = relationship(lazy="joined", innerjoin=False)
@@ -264,6 +269,10 @@ class Task(Versioned, db.Model):
     __table_args__ = (
         # One occurrence per due time in a series: two completions cannot both make the next one.
         Index("uq_tasks_recurrence_due", "recurrence_of", "due_at", unique=True),
+        # Due reminders: only armed ones are in it.
+        Index("ix_tasks_reminder_pending", "reminder_pending_at",
+              postgresql_where=text("reminder_pending_at IS NOT NULL"),
+              sqlite_where=text("reminder_pending_at IS NOT NULL")),
         Index("ix_tasks_ws_created", "workspace_id", "created_at", "id"),
         Index("ix_tasks_ws_updated", "workspace_id", "updated_at", "id"),
         Index("ix_tasks_ws_due", "workspace_id", "due_at", "id"),
@@ -386,3 +395,71 @@ class IdempotencyKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("api_key_id", "key", name="uq_idempotency_key"),)
+
+
+NOTIFICATION_KINDS = ("reminder", "assigned", "completed_by_other", "digest", "webhook_disabled")
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("ntf"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    task_id: Mapped[str | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"), index=True)
+    activity_id: Mapped[str | None] = mapped_column(ForeignKey("activities.id", ondelete="SET NULL"), index=True)
+    title: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str | None] = mapped_column(Text)
+    # Shown as a desktop notification by an open tab (a `push` reminder).
+    desktop: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_notifications_user_created", "user_id", "created_at", "id"),
+        Index("ix_notifications_user_unread", "user_id", "created_at",
+              postgresql_where=text("read_at IS NULL"), sqlite_where=text("read_at IS NULL")),
+    )
+
+    @property
+    def etag(self) -> str:
+        stamp = f"{self.id}:{self.read_at.isoformat() if self.read_at else ''}"
+        return hashlib.blake2b(stamp.encode(), digest_size=8).hexdigest()
+
+
+class NotificationPreferences(db.Model):
+    """One row per user who changed a default or got a digest: `kinds` maps a kind to
+    {"in_app": bool, "email": bool}; missing kinds take the defaults (crm/services/notifications.py)."""
+
+    __tablename__ = "notification_preferences"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    kinds: Mapped[dict] = mapped_column(JSONType, default=dict)
+    digest_enabled: Mapped[bool] = mapped_column(default=True)
+    digest_time: Mapped[str] = mapped_column(String(5), default="08:00")  # HH:MM in the user's zone
+    # The user's local date of the last digest run: the once-a-day claim.
+    digest_sent_on: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class MailOutbox(db.Model):
+    """E-mail to send, written in the transaction that decides it; sent by `mail.deliver_due`."""
+
+    __tablename__ = "mail_outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(255))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_mail_outbox_due", "next_attempt_at",
+              postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+              sqlite_where=text("sent_at IS NULL AND failed_at IS NULL")),
+    )

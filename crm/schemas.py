@@ -55,7 +55,7 @@ def _text(max_len: int, *, required: bool = False, nullable: bool = True, min_le
 # Id prefixes per kind of record (the models' ids are the prefix, "_", and a ULID).
 ID_PREFIXES = {
     "workspace": "ws", "user": "user", "company": "comp", "contact": "cont", "deal": "deal",
-    "task": "task", "activity": "act",
+    "task": "task", "activity": "act", "notification": "ntf",
 }
 ULID_PATTERN = "[0-9A-HJKMNP-TV-Z]{26}"
 
@@ -145,7 +145,7 @@ DURATION_DOC = "Seconds; with `due_at`, the task is a time block starting at `du
 
 
 class TaskInput(StrictSchema):
-    READ_ONLY = StrictSchema.READ_ONLY + ("recurrence_of", "next_task_id")
+    READ_ONLY = StrictSchema.READ_ONLY + ("recurrence_of", "next_task_id", "remind_at", "reminded_at")
 
     title = _text(255, required=True, min_len=1)
     description = _text(20000)
@@ -203,6 +203,10 @@ class TaskOut(Representation):
     deal_id = fields.String(allow_none=True, required=True)
     owner_id = fields.String(allow_none=True, required=True)
     reminder = fields.Nested(Reminder, allow_none=True, required=True)
+    remind_at = UtcDateTime(allow_none=True, required=True, metadata={
+        "description": "When the reminder fires: due_at − reminder.before_minutes (or a snoozed time)."})
+    reminded_at = UtcDateTime(allow_none=True, required=True, metadata={
+        "description": "When the reminder for this remind_at fired; null while it has not."})
     tags = fields.List(fields.String(), required=True)
     metadata = fields.Dict(attribute="meta", required=True)
     completed_at = UtcDateTime(allow_none=True, required=True)
@@ -389,3 +393,86 @@ class UserOut(Representation):
     time_zone = fields.String(required=True)
     created_at = UtcDateTime(required=True)
     updated_at = UtcDateTime(required=True)
+
+
+# --- Notifications -------------------------------------------------------------------------
+
+class NotificationOut(Representation):
+    id = fields.String(required=True, validate=id_format("notification"))
+    kind = _enum(m.NOTIFICATION_KINDS, required=True)
+    task_id = fields.String(allow_none=True, required=True)
+    activity_id = fields.String(allow_none=True, required=True)
+    title = fields.String(required=True)
+    body = fields.String(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    read_at = UtcDateTime(allow_none=True, required=True)
+
+
+class ReadAllOut(Representation):
+    updated = fields.Integer(required=True, metadata={"description": "How many notifications were unread."})
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON true or false, nothing else."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+_TIME_OF_DAY = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="A time of day as HH:MM (00:00 to 23:59).")
+
+
+class ChannelSettingsInput(StrictSchema):
+    in_app = StrictBoolean()
+    email = StrictBoolean()
+
+
+class KindSettingsInput(StrictSchema):
+    reminder = fields.Nested(ChannelSettingsInput)
+    assigned = fields.Nested(ChannelSettingsInput)
+    completed_by_other = fields.Nested(ChannelSettingsInput)
+    digest = fields.Nested(ChannelSettingsInput)
+    webhook_disabled = fields.Nested(ChannelSettingsInput)
+
+
+class DigestSettingsInput(StrictSchema):
+    enabled = StrictBoolean()
+    time = fields.String(validate=_TIME_OF_DAY, metadata={"description": "HH:MM in your time zone."})
+
+
+class NotificationSettingsInput(StrictSchema):
+    """PATCH: only what is given changes (any kind, either channel, either digest field)."""
+
+    READ_ONLY = ("email_configured",)
+
+    kinds = fields.Nested(KindSettingsInput)
+    digest = fields.Nested(DigestSettingsInput)
+
+
+class ChannelSettings(Representation):
+    in_app = fields.Boolean(required=True)
+    email = fields.Boolean(required=True)
+
+
+class KindSettings(Representation):
+    reminder = fields.Nested(ChannelSettings, required=True)
+    assigned = fields.Nested(ChannelSettings, required=True)
+    completed_by_other = fields.Nested(ChannelSettings, required=True)
+    digest = fields.Nested(ChannelSettings, required=True)
+    webhook_disabled = fields.Nested(ChannelSettings, required=True)
+
+
+class DigestSettings(Representation):
+    enabled = fields.Boolean(required=True)
+    time = fields.String(required=True, metadata={"description": "HH:MM in your time zone."})
+
+
+class NotificationSettingsOut(Representation):
+    kinds = fields.Nested(KindSettings, required=True, metadata={
+        "description": "Per kind: in-app on/off and e-mail on/off."})
+    digest = fields.Nested(DigestSettings, required=True)
+    email_configured = fields.Boolean(required=True, metadata={
+        "description": "false: no SMTP server is set up (CRM_SMTP_URL), so no e-mail is sent; in-app "
+                       "notifications still are."})

@@ -144,4 +144,56 @@
   document.addEventListener("htmx:sendError", function () {
     toast("Cannot reach the server. Check your connection.");
   });
+  // Desktop notifications: the bell (rendered with the page, refreshed by htmx every 30 s) lists
+  // the unread push reminders of the last minutes; each is shown once per browser.
+  const SHOWN_KEY = "followup.desktop-shown";
+
+  function shownIds() {
+    try { return JSON.parse(window.localStorage.getItem(SHOWN_KEY) || "[]"); } catch (e) { return []; }
+  }
+
+  function remember(ids) {
+    try { window.localStorage.setItem(SHOWN_KEY, JSON.stringify(ids.slice(-200))); } catch (e) { /* private mode */ }
+  }
+
+  function showDesktop(bell) {
+    if (!bell || !("Notification" in window) || window.Notification.permission !== "granted") { return; }
+    let items;
+    try { items = JSON.parse(bell.dataset.desktop || "[]"); } catch (e) { return; }
+    const shown = shownIds();
+    items.forEach(function (item) {
+      if (shown.indexOf(item.id) >= 0) { return; }
+      shown.push(item.id);
+      const note = new window.Notification(item.title, { body: item.body, tag: item.id });
+      note.onclick = function () { window.focus(); window.location.href = item.url; };
+    });
+    remember(shown);
+  }
+
+  function offerDesktop() {
+    const wanted = "Notification" in window && window.Notification.permission === "default";
+    document.querySelectorAll("[data-enable-desktop]").forEach(function (button) { button.hidden = !wanted; });
+  }
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("[data-enable-desktop]");
+    if (!button || !("Notification" in window)) { return; }
+    window.Notification.requestPermission().then(function () {
+      offerDesktop();
+      showDesktop(document.getElementById("bell"));
+    });
+  });
+
+  // After any swap (the bell swaps itself out): what is new on it, and not yet shown.
+  document.addEventListener("htmx:afterSettle", function () { showDesktop(document.getElementById("bell")); });
+
+  function onReady() {
+    offerDesktop();
+    showDesktop(document.getElementById("bell"));
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", onReady);
+  } else {
+    onReady();
+  }
 })();

@@ -55,6 +55,11 @@ def resource_envelope(out: type[Schema]) -> type[Schema]:
 
 
 @cache
+def data_envelope(out: type[Schema]) -> type[Schema]:
+    return Schema.from_dict({"data": fields.Nested(out, required=True)}, name=f"{_envelope_name(out)}Response")
+
+
+@cache
 def list_envelope(item_schema: type[Schema] | None, name: str) -> type[Schema]:
     """A page of `item_schema` records (without one: feed items, either kind)."""
     if item_schema is None:
@@ -573,7 +578,7 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
             del obj["requestBody"]["description"]
 
     success_headers = _rate_headers()
-    if op.out is not None and not op.many and not op.feed:
+    if op.out is not None and not op.many and not op.feed and not op.plain:
         success_headers["ETag"] = _ref("headers", "ETag")
     if idempotent:
         success_headers["Idempotent-Replayed"] = _header(
@@ -586,6 +591,8 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
     elif op.feed:
         responses["200"] = _json_response("The timeline, newest first.", list_envelope(None, "Feed"),
                                           success_headers)
+    elif op.plain:
+        responses["200"] = _json_response(op.summary + ".", data_envelope(op.out), success_headers)
     elif op.many:
         name = f"{_envelope_name(op.out)}List"
         responses["200"] = _json_response("One page of the list.", list_envelope(op.out, name), success_headers,
@@ -652,6 +659,7 @@ _TAGS = (
     ("contacts", "Contacts."),
     ("deals", "Deals."),
     ("users", "The workspace's users (read-only)."),
+    ("notifications", "Your own notifications and notification settings (any valid key)."),
     ("meta", "This document."),
 )
 

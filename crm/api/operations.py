@@ -22,6 +22,7 @@ class Operation:
     out:       the schema of the record in the response envelope; `many` for a list,
                `feed` for the activity feed.
     created:   a 201 with Location (and, with `also_ok`, a 200 for an existing record).
+    plain:     `{"data": <out>}`, without `included` or an ETag (settings, counts).
     """
 
     summary: str
@@ -36,6 +37,7 @@ class Operation:
     created: bool = False
     also_ok: bool = False
     deletes: bool = False
+    plain: bool = False
     description: str | None = None
 
     # Schemas hold no per-call state: each operation builds its two once, not per request.

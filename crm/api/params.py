@@ -168,3 +168,7 @@ class DealListParams(ListParams):
 
 class UserListParams(ListParams):
     sort = _sort(("created_at", "name", "email"), "created_at")
+
+
+class NotificationListParams(PageParams):
+    unread = QueryBool(metadata={"description": "true: only unread ones; false: only read ones."})

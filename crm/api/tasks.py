@@ -50,7 +50,7 @@ def get_task(record_id):
 def update_task(record_id):
     task = tasks.get_task(g.workspace_id, record_id, for_update=True)
     data = load_body()
-    return resource_response(tasks.update_task(task, data, if_match()), task_out)
+    return resource_response(tasks.update_task(task, data, if_match(), actor_id=g.caller.user_id), task_out)
 
 
 @bp.delete("/tasks/<id(task):record_id>")
@@ -71,7 +71,7 @@ def delete_task(record_id):
 def complete_task(record_id):
     task = tasks.get_task(g.workspace_id, record_id, for_update=True)
     data = load_body()
-    task = tasks.complete_task(task, if_match=if_match(), **data)
+    task = tasks.complete_task(task, if_match=if_match(), actor_id=g.caller.user_id, **data)
     return resource_response(task, task_out)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, exists, func, not_, select
 from crm.database import writes
 from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, Task, utcnow
-from crm.services import recurrence
+from crm.services import notifications, recurrence, reminders
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_links, resolve_names
 from crm.services.pagination import Page, SortKey, paginate
@@ -41,7 +41,8 @@ def dedupe_tags(tags: list[str]) -> list[str]:
 
 
 def _apply(task: Task, data: dict) -> None:
-    """Write validated fields onto the task and keep the completion invariants."""
+    """Write validated fields onto the task and keep the completion and reminder invariants."""
+    reminder_inputs, was_open = (task.due_at, task.reminder), task.status in OPEN_TASK_STATUSES
     data = resolve_names(task.workspace_id, data)
     errors = check_links(task.workspace_id, data)
     if errors:
@@ -63,6 +64,7 @@ def _apply(task: Task, data: dict) -> None:
             message=PARENT_REQUIRED,
         )
     task.search_text = search_text(task.title, task.description)
+    reminders.schedule(task, inputs_changed=(task.due_at, task.reminder) != reminder_inputs, was_open=was_open)
 
 
 def _apply_status(task: Task, data: dict) -> None:
@@ -116,17 +118,22 @@ def build_task(workspace_id: str, author_id: str | None, data: dict, *, task_id:
 def create_task(workspace_id: str, author_id: str | None, data: dict) -> Task:
     task = build_task(workspace_id, author_id, data)
     db.session.add(task)
+    db.session.flush()
+    notifications.on_assigned(task, author_id)
     db.session.commit()
     return task
 
 
 @writes
-def update_task(task: Task, data: dict, if_match: str | None = None) -> Task:
+def update_task(task: Task, data: dict, if_match: str | None = None, *, actor_id: str | None = None) -> Task:
+    """`actor_id`: the user making the change (whom its notifications are from)."""
     check_etag(task, if_match)
-    was_completed = task.status == "completed"
+    owner_before, status_before = task.owner_id, task.status
     _apply(task, data)
-    if task.status == "completed" and not was_completed:
+    notifications.on_assigned(task, actor_id, previous_owner_id=owner_before)
+    if task.status == "completed" and status_before != "completed":
         recurrence.create_next_occurrence(task)
+        notifications.on_completed(task, actor_id)
     db.session.commit()
     return task
 
@@ -134,7 +141,7 @@ def update_task(task: Task, data: dict, if_match: str | None = None) -> Task:
 @writes
 def complete_task(
     task: Task, *, completion_note: str | None = None, completed_at: datetime | None = None,
-    if_match: str | None = None,
+    if_match: str | None = None, actor_id: str | None = None,
 ) -> Task:
     """Mark completed. Completing a completed task changes nothing."""
     check_etag(task, if_match)
@@ -145,6 +152,8 @@ def complete_task(
     if completion_note is not None:
         task.completion_note = completion_note
     recurrence.create_next_occurrence(task)
+    reminders.schedule(task, inputs_changed=False, was_open=True)
+    notifications.on_completed(task, actor_id)
     db.session.commit()
     return task
 
@@ -153,8 +162,10 @@ def complete_task(
 def reopen_task(task: Task, if_match: str | None = None) -> Task:
     check_etag(task, if_match)
     if task.status != "pending" or task.completed_at is not None:
+        was_open = task.status in OPEN_TASK_STATUSES
         task.status = "pending"
         task.completed_at = None
+        reminders.schedule(task, inputs_changed=False, was_open=was_open)
         db.session.commit()
     return task
 

@@ -69,9 +69,10 @@ def load_user(user_id: str):
 
 
 def init_app(app: Flask) -> None:
-    from crm.web import activities, auth, calendar_feed, records, settings, tasks  # noqa: F401 - registers the routes
+    from crm.web import activities, auth, calendar_feed, notifications, records, settings, tasks  # noqa: F401 - registers the routes
     from crm.web.rendering import register_template_helpers
 
+    notifications.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "web.login"
     register_template_helpers(app)

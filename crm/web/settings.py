@@ -18,15 +18,20 @@ from crm.web.rendering import render
 TIME_ZONES = sorted(zoneinfo.available_timezones())
 
 
-def _settings_page(status: int = 200, **context):
+def settings_page(status: int = 200, **context):
+    from crm.web.notifications import settings_context
+
     context.setdefault("errors", {})
     context.setdefault("form", {})
     users = accounts.workspace_users(current_user.workspace_id, include_inactive=True) if current_user.is_admin else []
     return render(
         "settings/index.html", status=status, time_zones=TIME_ZONES, scopes=SCOPES, roles=ROLES,
         api_keys=accounts.list_api_keys(current_user), users=users, calendar_url=feed_url(current_user),
-        **context,
+        **settings_context(), **context,
     )
+
+
+_settings_page = settings_page
 
 
 def _back():

@@ -171,6 +171,10 @@ def _task_form_data(form: MultiDict) -> dict:
     data.update(_duration_field(form))
     if form.get("activity_id"):
         data["activity_id"] = form["activity_id"].strip()
+    if "reminder_before" in form:
+        before = form.get("reminder_before", "").strip()
+        before_minutes = int(before) if before.isdigit() else before
+        data["reminder"] = {"type": form.get("reminder_type") or "push", "before_minutes": before_minutes} if before else None
     return data
 
 
@@ -263,7 +267,7 @@ def edit_task(task_id: str):
     if request.method == "POST":
         data = _task_form_data(request.form)
         try:
-            run_service(TaskUpdate(), data, lambda d: tasks.update_task(task, d), partial=True)
+            run_service(TaskUpdate(), data, lambda d: tasks.update_task(task, d, actor_id=current_user.id), partial=True)
         except FormInvalid as exc:
             errors = exc.errors
         else:
@@ -287,7 +291,7 @@ def _row_or_redirect(task):
 @bp.post("/tasks/<task_id>/complete")
 def complete_task(task_id: str):
     task = tasks.get_task(_workspace_id(), task_id, for_update=True)
-    return _row_or_redirect(tasks.complete_task(task))
+    return _row_or_redirect(tasks.complete_task(task, actor_id=current_user.id))
 
 
 @bp.post("/tasks/<task_id>/reopen")

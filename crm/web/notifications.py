@@ -1,0 +1,139 @@
+"""The bell, the notifications page, mark read, snooze, and the notification settings form."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, flash, request, url_for
+from flask_login import current_user
+
+from crm import clock
+from crm.models import NOTIFICATION_KINDS, OPEN_TASK_STATUSES, Task
+from crm.services import mail, notifications, reminders
+from crm.services.errors import ValidationFailed
+from crm.web import bp
+from crm.web.rendering import format_local, is_htmx, list_page, redirect_next, render
+
+# A tab that opens later than this after a push reminder shows it on the bell only.
+DESKTOP_WINDOW = timedelta(minutes=15)
+KIND_LABELS = {
+    "reminder": "Reminders",
+    "assigned": "Tasks assigned to you",
+    "completed_by_other": "Your tasks completed by someone else",
+    "digest": "Daily digest",
+    "webhook_disabled": "Your webhooks disabled after failures",
+}
+
+
+def bell_state() -> dict:
+    """What the bell shows: the unread count, and push reminders an open tab shows on the desktop."""
+    user_id = current_user.id
+    recent = notifications.recent_desktop(user_id, clock.now() - DESKTOP_WINDOW)
+    desktop = [{"id": n.id, "title": n.title, "body": n.body or "",
+                "url": url_for("web.task_detail", task_id=n.task_id) if n.task_id else url_for("web.notification_list")}
+               for n in recent]
+    return {"count": notifications.unread_count(user_id), "desktop": desktop}
+
+
+def _list_params() -> dict:
+    return {"unread": True} if request.args.get("show") == "unread" else {}
+
+
+def _open_task_ids(items) -> set[str]:
+    from sqlalchemy import select
+
+    from crm.extensions import db
+
+    ids = {n.task_id for n in items if n.kind == "reminder" and n.task_id}
+    if not ids:
+        return set()
+    return set(db.session.execute(select(Task.id).where(Task.id.in_(ids), Task.status.in_(OPEN_TASK_STATUSES),
+                                                        Task.reminder.is_not(None))).scalars())
+
+
+@bp.get("/notifications")
+def notification_list():
+    params = _list_params()
+    page = list_page(lambda _ws, p: notifications.list_notifications(current_user.id, p), params)
+    more_url = None
+    if page.next_cursor:
+        more_url = url_for("web.notification_list", **{**request.args.to_dict(), "cursor": page.next_cursor})
+    context = {"page": page, "more_url": more_url, "snoozable": _open_task_ids(page.items),
+               "snooze_choices": reminders.SNOOZE_CHOICES, "show": request.args.get("show", "all")}
+    if is_htmx() and request.args.get("cursor"):
+        return render("notifications/_more.html", **context)
+    return render("notifications/index.html", **context)
+
+
+@bp.get("/notifications/bell")
+def notification_bell():
+    if not is_htmx():
+        return redirect_next(url_for("web.notification_list"))
+    return render("notifications/_bell.html")
+
+
+def _item_response(notification, message: str | None = None):
+    if is_htmx():
+        return render("notifications/_item.html", n=notification, snoozable=_open_task_ids([notification]),
+                      snooze_choices=reminders.SNOOZE_CHOICES, note=message,
+                      headers={"HX-Trigger": "notifications-changed"})
+    if message:
+        flash(message)
+    return redirect_next(url_for("web.notification_list"))
+
+
+@bp.post("/notifications/<notification_id>/read")
+def read_notification(notification_id: str):
+    return _item_response(notifications.mark_read(current_user.id, notification_id))
+
+
+@bp.post("/notifications/read-all")
+def read_all_notifications():
+    count = notifications.mark_all_read(current_user.id)
+    flash(f"Marked {count} notification{'s' if count != 1 else ''} read." if count else "Nothing was unread.")
+    return redirect_next(url_for("web.notification_list"))
+
+
+@bp.post("/notifications/<notification_id>/snooze")
+def snooze_notification(notification_id: str):
+    choice = request.form.get("until", "")
+    try:
+        task = reminders.snooze_notification(current_user, notification_id, choice)
+    except ValidationFailed as exc:
+        message = " ".join(m for msgs in exc.details.values() for m in msgs)
+        notification = notifications.get_notification(current_user.id, notification_id)
+        if is_htmx():
+            return render("notifications/_item.html", status=422, n=notification, snoozable=set(),
+                          snooze_choices=reminders.SNOOZE_CHOICES, note=message)
+        flash(message)
+        return redirect_next(url_for("web.notification_list"))
+    notification = notifications.get_notification(current_user.id, notification_id)
+    return _item_response(notification, f"Snoozed until {format_local(task.remind_at, 'short')}.")
+
+
+@bp.post("/settings/notifications")
+def save_notification_settings():
+    form = request.form
+    data = {
+        "kinds": {kind: {"in_app": f"{kind}.in_app" in form, "email": f"{kind}.email" in form}
+                  for kind in NOTIFICATION_KINDS},
+        "digest": {"enabled": "digest.enabled" in form, "time": (form.get("digest.time") or "").strip()},
+    }
+    try:
+        notifications.update_preferences(current_user, data)
+    except ValidationFailed as exc:
+        from crm.web.settings import settings_page
+
+        return settings_page(422, errors={"notifications": [m for msgs in exc.details.values() for m in msgs]})
+    flash("Notification settings saved.")
+    return redirect_next(url_for("web.settings") + "#notifications-head")
+
+
+def settings_context() -> dict:
+    """The settings page's notifications section."""
+    return {"notification_settings": notifications.preferences_of(current_user.id),
+            "email_configured": mail.smtp_configured(), "kind_labels": KIND_LABELS}
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_global(bell_state, "bell_state")
