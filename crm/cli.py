@@ -292,3 +292,18 @@ def import_command(file, workspace_ref, fmt, kind_hint, user_email, batch_size):
     )
     if errors:
         sys.exit(1)
+
+
+@crm_cli.command("worker")
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Jobs run at once by this worker.")
+def worker_command(threads):
+    """Run the job queue: outbox rows, reminders, e-mail, periodic jobs. Several may run at once."""
+    from flask import current_app
+
+    from crm import queue
+
+    if current_app.config["CRM_QUEUE_IMMEDIATE"]:
+        fail("CRM_QUEUE_IMMEDIATE is on: jobs run where they are enqueued; there is nothing to consume.")
+    click.echo(f"Worker started ({threads} threads, queue {queue.describe_storage()}).")
+    queue.Worker(current_app._get_current_object(), threads=threads).run()

@@ -141,3 +141,18 @@ def database_ok() -> bool:
     except Exception:  # noqa: BLE001 - any failure means "not healthy"
         db.session.rollback()
         return False
+
+
+def queue_health() -> dict | None:
+    """The outbox backlog ({"pending", "oldest_pending_s"}), or None when the database does not
+    answer. One indexed read, which is also the database check; it ends with COMMIT, as
+    `database_ok` explains."""
+    from crm.services.outbox import pending_summary
+
+    try:
+        pending, oldest = pending_summary()
+        db.session.commit()
+        return {"pending": pending, "oldest_pending_s": oldest}
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        db.session.rollback()
+        return None
