@@ -1,5 +1,5 @@
 """The outbox and its dispatcher in one process (jobs run immediately after the commit that
-queues them); tests/queue/ runs real `flask crm worker` processes."""
+queues them); tests/worker/ runs real `flask crm worker` processes."""
 
 from __future__ import annotations
 
