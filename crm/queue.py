@@ -175,8 +175,8 @@ def dispatch() -> int:
     while True:
         room = BATCH if huey.immediate else min(BATCH, MAX_IN_FLIGHT - huey.storage.queue_size())
         claimed = outbox.claim_due(room)
-        for message_id, token in claimed:
-            run_outbox_message(message_id, token)
+        for message_id, token, kind in claimed:
+            run_outbox_message(message_id, token, kind)
         total += len(claimed)
         if len(claimed) < BATCH:
             return total
@@ -189,9 +189,9 @@ def dispatch_outbox() -> None:
 
 
 @huey.task(name="outbox.run")
-def run_outbox_message(message_id: int, token: str) -> None:
+def run_outbox_message(message_id: int, token: str, kind: str | None = None) -> None:
     with app_context():
-        outbox.run(message_id, token)
+        outbox.run(message_id, token, kind)
 
 
 _crontabs: dict[str, Callable] = {}
@@ -273,6 +273,9 @@ class Worker(Consumer):
         super().__init__(huey, workers=threads, periodic=True, initial_delay=0.05, backoff=1.5,
                          max_delay=IDLE_POLL_SECONDS, scheduler_interval=1, worker_type="thread")
         self.embedded = embedded
+        # One line per job is too many; the consumer's own messages (start, stop) stay.
+        logging.getLogger("huey").setLevel(logging.WARNING)
+        logging.getLogger("huey.consumer").setLevel(logging.INFO)
         self.dispatcher = self._create_process(Dispatcher(huey, app, self.stop_flag), "Dispatcher")
 
     def start(self) -> None:

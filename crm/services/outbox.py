@@ -136,8 +136,8 @@ def pending_summary() -> tuple[int, float]:
     return count, (round((now - oldest).total_seconds(), 3) if oldest is not None else 0.0)
 
 
-def claim_due(limit: int = 100) -> list[tuple[int, str]]:
-    """Lease up to `limit` due rows to one new token and commit; returns [(id, token)]."""
+def claim_due(limit: int = 100) -> list[tuple[int, str, str]]:
+    """Lease up to `limit` due rows to one new token and commit; returns [(id, token, kind)]."""
     if limit <= 0:
         return []
     now = clock.precise_now()
@@ -153,14 +153,14 @@ def claim_due(limit: int = 100) -> list[tuple[int, str]]:
     with writing():
         if db.session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        ids = db.session.execute(
+        claimed = db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(due.scalar_subquery()))
             .values(claim_token=token, claimed_at=now, started_at=None, attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage.id)
-        ).scalars().all()
+            .returning(OutboxMessage.id, OutboxMessage.kind)
+        ).all()
         db.session.commit()
-    return [(message_id, token) for message_id in sorted(ids)]
+    return sorted((message_id, token, kind) for message_id, kind in claimed)
 
 
 def _start(message_id: int, token: str, *, mark_done: bool) -> tuple[str, dict] | None:
@@ -179,9 +179,10 @@ def _start(message_id: int, token: str, *, mark_done: bool) -> tuple[str, dict] 
     return (row.kind, row.payload) if row is not None else None
 
 
-def run(message_id: int, token: str) -> str:
-    """Run one claimed row's handler; returns "done", "skipped" (not ours), "retry" or "failed"."""
-    kind = _peek_kind(message_id)
+def run(message_id: int, token: str, kind: str | None = None) -> str:
+    """Run one claimed row's handler; returns "done", "skipped" (not ours), "retry" or "failed".
+    `kind` is the row's, as the claim returned it (read again when not given)."""
+    kind = kind or _peek_kind(message_id)
     if kind is None:
         return "skipped"
     found = HANDLERS.get(kind)

@@ -141,12 +141,12 @@ def test_a_claimed_row_is_not_claimed_again_until_its_lease_runs_out(app):
     with app.app_context():
         add_and_commit("test.record", {"n": 8}, available_at=clock.now() + timedelta(seconds=1))
         clock.travel(timedelta(seconds=2))
-        [(message_id, first_token)] = outbox.claim_due()  # a worker that then died
+        [(message_id, first_token, _kind)] = outbox.claim_due()  # a worker that then died
         assert outbox.claim_due() == []
         clock.travel(timedelta(seconds=299))
         assert outbox.claim_due() == []
         clock.travel(timedelta(seconds=2))
-        [(same_id, second_token)] = outbox.claim_due()
+        [(same_id, second_token, _kind)] = outbox.claim_due()
         assert same_id == message_id and second_token != first_token
         # The dead worker's job, delivered late, finds its token taken and does nothing.
         assert outbox.run(message_id, first_token) == "skipped"
@@ -163,7 +163,8 @@ def test_an_attempt_outside_the_database_runs_at_most_once(app, tmp_path, monkey
     with app.app_context():
         add_and_commit("test.append", {"n": 9}, available_at=clock.now() + timedelta(seconds=1))
         clock.travel(timedelta(seconds=2))
-        [(message_id, token)] = outbox.claim_due()
+        [(message_id, token, kind)] = outbox.claim_due()
+        assert kind == "test.append"
         assert outbox.run(message_id, token) == "done"
         assert outbox.run(message_id, token) == "skipped"
         assert rows()[0].state == "done"
