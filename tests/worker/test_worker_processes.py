@@ -50,8 +50,12 @@ def worker_env(app, database_url, tmp_path):
     }
 
 
+RUNNING: list[WorkerProcess] = []
+
+
 class WorkerProcess:
     def __init__(self, env: dict, log_path, threads: int = 2):
+        self.log_path = log_path
         self.log = open(log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "crm", "worker", "--threads", str(threads)],
@@ -80,9 +84,11 @@ def workers(worker_env, tmp_path):
     def start(**extra_env) -> WorkerProcess:
         worker = WorkerProcess({**worker_env, **extra_env}, tmp_path / f"worker{len(started)}.log")
         started.append(worker)
+        RUNNING.append(worker)
         return worker
 
     yield start
+    RUNNING.clear()
     for worker in started:
         if worker.proc.poll() is None:
             worker.kill()
@@ -108,8 +114,12 @@ def wait_until(predicate, timeout: float = 60.0, what: str = "the workers") -> N
     while time.monotonic() < deadline:
         if predicate():
             return
+        for worker in RUNNING:
+            if worker.proc.poll() is not None and worker.log_path.exists() and not worker.log.closed:
+                raise AssertionError(f"a worker exited: {worker.log_path.read_text()[-3000:]}")
         time.sleep(0.05)
-    raise AssertionError(f"{what} did not finish within {timeout} s")
+    logs = "\n".join(w.log_path.read_text()[-3000:] for w in RUNNING if w.log_path.exists())
+    raise AssertionError(f"{what} did not finish within {timeout} s; worker logs:\n{logs}")
 
 
 def job_counts(app) -> collections.Counter:

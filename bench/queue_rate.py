@@ -1,12 +1,13 @@
 """Outbox throughput and dispatch latency with one real `flask crm worker` (the figures in
 docs/performance.md).
 
-    python bench/queue.py [--rows 2000] [--latency-rows 200] [--threads 2]
+    python bench/queue_rate.py [--rows 2000] [--latency-rows 100] [--interval 0.1] [--threads 2]
                           [--database-url URL] [--queue-url redis://...]
 
 Throughput: `--rows` rows committed at once, then a worker started; rows/s between the first and
 the last row handled (startup excluded). Latency: with the worker running, `--latency-rows` rows
-committed one at a time, 20 ms apart; commit → handled (the row's `done_at − created_at`,
+committed one at a time, `--interval` apart (well below the throughput, so that
+this is the dispatch path and not a backlog); commit → handled (the row's `done_at − created_at`,
 read from the same clock on the same machine), median and p95. SQLite database and queue file
 in a temporary folder unless URLs are given (an empty PostgreSQL database, a Redis).
 """
@@ -29,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=2000)
-    parser.add_argument("--latency-rows", type=int, default=200)
+    parser.add_argument("--latency-rows", type=int, default=100)
+    parser.add_argument("--interval", type=float, default=0.1, help="seconds between latency rows")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--database-url")
     parser.add_argument("--queue-url", default="")
@@ -87,26 +89,32 @@ def main() -> None:
             print(f"throughput: {handled} rows in {(last - first).total_seconds():.2f} s = {rate:.0f} rows/s "
                   f"({args.threads} threads)")
 
-            latencies = []
+            latencies, stages = [], {"claimed": [], "started": [], "done": []}
             with app.app_context():
                 for n in range(args.latency_rows):
                     with writing():
                         outbox.add("bench.write", {"n": args.rows + n})
                         db.session.commit()
-                    time.sleep(0.02)
+                    time.sleep(args.interval)
             deadline = time.monotonic() + 120
             while done() < args.rows + args.latency_rows and time.monotonic() < deadline:
                 time.sleep(0.1)
             with app.app_context():
-                for created, finished in db.session.execute(
-                        select(OutboxMessage.created_at, OutboxMessage.done_at)
-                        .where(OutboxMessage.id > 0).order_by(OutboxMessage.id.desc()).limit(args.latency_rows)):
+                for created, claimed, started, finished in db.session.execute(
+                        select(OutboxMessage.created_at, OutboxMessage.claimed_at, OutboxMessage.started_at,
+                               OutboxMessage.done_at)
+                        .order_by(OutboxMessage.id.desc()).limit(args.latency_rows)):
                     if finished is not None:
                         latencies.append((finished - created).total_seconds() * 1000)
+                        stages["claimed"].append((claimed - created).total_seconds() * 1000)
+                        stages["started"].append((started - created).total_seconds() * 1000)
+                        stages["done"].append((finished - created).total_seconds() * 1000)
             latencies.sort()
             p95 = latencies[int(len(latencies) * 0.95) - 1]
             print(f"latency commit → handled: median {statistics.median(latencies):.0f} ms, "
                   f"p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms ({len(latencies)} rows)")
+            print("  medians from commit: " + ", ".join(
+                f"{name} {statistics.median(values):.0f} ms" for name, values in stages.items()))
         finally:
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=30)
