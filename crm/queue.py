@@ -45,6 +45,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import redis
 from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
 from huey.consumer import BaseProcess, Consumer
@@ -104,7 +105,10 @@ def init_app(app: Flask) -> None:
     url = app.config["CRM_QUEUE_URL"]
     immediate = bool(app.config["CRM_QUEUE_IMMEDIATE"])
     if url.startswith(("redis://", "rediss://", "unix://")):
-        huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": url}
+        # Timeouts, so that a Redis that stops answering never holds a request for long (the
+        # nudge is best effort). BRPOP waits 1 s at a time, well within the read timeout.
+        pool = redis.ConnectionPool.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+        huey.storage_class, huey.storage_kwargs = RedisStorage, {"connection_pool": pool}
     elif not url or url.startswith("sqlite:///"):
         huey.storage_class, huey.storage_kwargs = SqliteStorage, {
             "filename": _sqlite_queue_file(app, url, create=not immediate)}

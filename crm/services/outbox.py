@@ -150,6 +150,11 @@ def claim_due(limit: int = 100) -> list[tuple[int, str, str]]:
         .order_by(OutboxMessage.available_at)
         .limit(limit)
     )
+    # A read first: an idle worker's poll then takes no write lock (SQLite) and writes nothing.
+    if db.session.execute(due.limit(1)).first() is None:
+        db.session.commit()
+        return []
+    db.session.commit()
     with writing():
         if db.session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)

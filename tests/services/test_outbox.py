@@ -232,3 +232,11 @@ def test_the_sqlite_queue_file_is_private(database_url, tmp_path):
 def test_a_second_handler_for_one_kind_is_refused():
     with pytest.raises(ValueError, match="already has a handler"):
         outbox.handler("test.record")(lambda payload: None)
+
+
+def test_an_idle_poll_reads_once_and_writes_nothing(app, count_queries):
+    with app.app_context():
+        add_and_commit("test.record", {"n": 12}, available_at=clock.now() + timedelta(hours=1))
+        with count_queries() as statements:
+            assert queue.dispatch() == 0
+    assert len(statements) == 1 and statements[0].lstrip().upper().startswith("SELECT")
