@@ -70,6 +70,7 @@ DEFAULTS = {
     "CRM_OUTBOX_RETENTION_DAYS": 7,
 }
 MAX_RETRY_DELAY = timedelta(hours=1)
+PENDING_COUNT_CAP = 10_000  # /healthz counts this far: a backlog that long already means "no worker"
 # SQLite uses the partial index only when the query states its condition with the same literal.
 PENDING = OutboxMessage.state == literal_column("'pending'")
 
@@ -127,12 +128,12 @@ def add(kind: str, payload: dict, available_at: datetime | None = None, key: str
 
 
 def pending_summary() -> tuple[int, float]:
-    """(rows due and not yet handled, age in seconds of the oldest of them): one indexed read."""
+    """(rows due and not yet handled, at most PENDING_COUNT_CAP; age in seconds of the oldest of
+    them): one read of the partial index, bounded so that a backlog never slows /healthz."""
     now = clock.precise_now()
-    count, oldest = db.session.execute(
-        select(func.count(), func.min(OutboxMessage.available_at))
-        .where(PENDING, OutboxMessage.available_at <= now)
-    ).one()
+    due = (select(OutboxMessage.available_at).where(PENDING, OutboxMessage.available_at <= now)
+           .order_by(OutboxMessage.available_at).limit(PENDING_COUNT_CAP).subquery())
+    count, oldest = db.session.execute(select(func.count(), func.min(due.c.available_at))).one()
     return count, (round((now - oldest).total_seconds(), 3) if oldest is not None else 0.0)
 
 

@@ -61,6 +61,10 @@ class WorkerProcess:
             [sys.executable, "-m", "flask", "--app", "app", "crm", "worker", "--threads", str(threads)],
             cwd=ROOT, env=env, stdout=self.log, stderr=self.log, start_new_session=True)
 
+    def wait_ready(self) -> None:
+        """Until its consumer runs (its log says so)."""
+        wait_until(lambda: b"Huey consumer started" in self.log_path.read_bytes(), what="the worker's start")
+
     def kill(self) -> None:
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
@@ -144,9 +148,10 @@ def test_a_worker_killed_mid_way_and_started_again_handles_every_row_exactly_onc
 
 
 def test_two_workers_at_once_handle_each_row_once(app, workers, worker_env):
+    one, two = workers(), workers()
+    one.wait_ready(), two.wait_ready()  # so that neither has done everything before the other starts
     add_rows(app, "test.append", 150, sleep=0.01)
     add_rows(app, "test.record", 50)
-    one, two = workers(), workers()
     wait_until(lambda: done_count(app) == 200)
     one.stop(), two.stop()
     with open(worker_env["CRM_TEST_JOB_LOG"]) as fh:
