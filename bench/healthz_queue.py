@@ -1,5 +1,5 @@
 """What the queue adds to `GET /healthz`: its one statement against `SELECT 1`, on SQLite, with
-an outbox of 100,000 handled rows and 0, 100 or 10,000 due ones (docs/performance.md).
+an outbox of 100,000 handled rows and 0, 100, 1,000 or 10,000 due ones (docs/performance.md).
 
     python bench/healthz_queue.py [--handled 100000]
 """
@@ -50,12 +50,14 @@ def main() -> None:
                      "created_at": now, "attempts": 1, "done_at": now} for n in range(args.handled)]
             db.session.execute(insert(OutboxMessage), rows)
             db.session.commit()
-            for due in (0, 100, 10_000):
-                if due:
+            inserted = 0
+            for due in (0, 100, 1_000, 10_000):
+                if due > inserted:
                     db.session.execute(insert(OutboxMessage), [
                         {"kind": "bench", "payload": {}, "state": "pending", "created_at": now, "attempts": 0,
-                         "available_at": now - timedelta(seconds=n)} for n in range(due - (100 if due > 100 else 0))])
+                         "available_at": now - timedelta(seconds=n)} for n in range(inserted, due)])
                     db.session.commit()
+                    inserted = due
 
                 def select_one():
                     db.session.execute(text("SELECT 1"))

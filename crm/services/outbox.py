@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, func, literal_column, or_, select, update
+from sqlalchemy import DateTime, bindparam, delete, func, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crm import clock
@@ -70,7 +70,7 @@ DEFAULTS = {
     "CRM_OUTBOX_RETENTION_DAYS": 7,
 }
 MAX_RETRY_DELAY = timedelta(hours=1)
-PENDING_COUNT_CAP = 10_000  # /healthz counts this far: a backlog that long already means "no worker"
+PENDING_COUNT_CAP = 1_000  # /healthz counts this far: a backlog that long already means "no worker"
 # SQLite uses the partial index only when the query states its condition with the same literal.
 PENDING = OutboxMessage.state == literal_column("'pending'")
 
@@ -127,13 +127,23 @@ def add(kind: str, payload: dict, available_at: datetime | None = None, key: str
         db.session.info[DUE_FLAG] = True
 
 
+def _pending_statement(cap: int):
+    due = (select(OutboxMessage.available_at)
+           .where(PENDING, OutboxMessage.available_at <= bindparam("now", type_=DateTime()))
+           .order_by(OutboxMessage.available_at).limit(cap).subquery())
+    return select(func.count(), func.min(due.c.available_at))
+
+
+_pending_statements: dict[int, object] = {}
+
+
 def pending_summary() -> tuple[int, float]:
     """(rows due and not yet handled, at most PENDING_COUNT_CAP; age in seconds of the oldest of
     them): one read of the partial index, bounded so that a backlog never slows /healthz."""
     now = clock.precise_now()
-    due = (select(OutboxMessage.available_at).where(PENDING, OutboxMessage.available_at <= now)
-           .order_by(OutboxMessage.available_at).limit(PENDING_COUNT_CAP).subquery())
-    count, oldest = db.session.execute(select(func.count(), func.min(due.c.available_at))).one()
+    if PENDING_COUNT_CAP not in _pending_statements:  # built once: /healthz is polled
+        _pending_statements[PENDING_COUNT_CAP] = _pending_statement(PENDING_COUNT_CAP)
+    count, oldest = db.session.execute(_pending_statements[PENDING_COUNT_CAP], {"now": now}).one()
     return count, (round((now - oldest).total_seconds(), 3) if oldest is not None else 0.0)
 
 
