@@ -106,6 +106,11 @@ def main() -> None:
                         .order_by(OutboxMessage.id.desc()).limit(args.latency_rows)):
                     if finished is not None:
                         latencies.append((finished - created).total_seconds() * 1000)
+                retried = db.session.execute(
+                    select(OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.last_error)
+                    .where(OutboxMessage.attempts > 1)).all()
+            for message_id, attempts, error in retried:
+                print(f"row {message_id}: {attempts} attempts; last error: {(error or '').strip()[-300:]}")
             latencies.sort()
             p95 = latencies[int(len(latencies) * 0.95) - 1]
             print(f"latency commit → handled: median {statistics.median(latencies):.0f} ms, "
