@@ -3,7 +3,8 @@
 Run with an interpreter outside any virtual environment (a stock Debian or Ubuntu Python, a pyenv
 or python.org one), `python3 app.py` first makes `.venv/` beside this file, installs the locked
 requirements into it (again only when the lock changes), and restarts itself there. Inside a
-virtual environment of your own it runs as it is.
+virtual environment of your own it runs as it is. It serves with an embedded job-queue worker
+(CRM_EMBEDDED_WORKER=false to run `flask crm worker` separately).
 """
 
 import sys

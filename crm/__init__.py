@@ -48,6 +48,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     configure_engine(app)
 
+    from crm import queue
+
+    queue.init_app(app)
+
     from crm import api, request_ids, security, web
 
     request_ids.init_app(app)
@@ -61,10 +65,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        from crm.database import database_ok
+        from crm.services.outbox import queue_health
 
-        if database_ok():
-            return jsonify(status="ok")
+        queue_state = queue_health()
+        if queue_state is not None:
+            return jsonify(status="ok", queue=queue_state)
         return jsonify(status="unavailable"), 503
 
     if app.config["CRM_AUTO_MIGRATE"]:

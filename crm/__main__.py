@@ -38,6 +38,10 @@ def serve(app: Flask, args: argparse.Namespace) -> None:
 
         with app.app_context():
             bootstrap_demo(print_to=sys.stdout, base_url=base_url)
+    if app.config["CRM_EMBEDDED_WORKER"] and not app.config["CRM_QUEUE_IMMEDIATE"]:
+        from crm.queue import start_embedded_worker
+
+        start_embedded_worker(app)  # reminders, e-mail and webhooks without a second command
     print(f"Followup is serving on {base_url}/ (Ctrl+C to stop)", flush=True)
     app.run(host=args.host, port=args.port)
 

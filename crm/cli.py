@@ -398,3 +398,18 @@ def send_test_email_command(address):
     except Exception as err:  # noqa: BLE001 - reported to the user
         fail(f"could not send to {address}: {type(err).__name__}: {err}")
     click.echo(f"Sent a test e-mail to {address}.")
+
+
+@crm_cli.command("worker")
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Jobs run at once by this worker.")
+def worker_command(threads):
+    """Run the job queue: outbox rows, reminders, e-mail, periodic jobs. Several may run at once."""
+    from flask import current_app
+
+    from crm import queue
+
+    if current_app.config["CRM_QUEUE_IMMEDIATE"]:
+        fail("CRM_QUEUE_IMMEDIATE is on: jobs run where they are enqueued; there is nothing to consume.")
+    click.echo(f"Worker started ({threads} threads, queue {queue.describe_storage()}).")
+    queue.Worker(current_app._get_current_object(), threads=threads).run()

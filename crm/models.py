@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import Grouping
 from ulid import ULID
 
+from crm import clock
 from crm.extensions import db
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -59,8 +60,8 @@ def new_id(prefix: str) -> str:
 
 
 def utcnow() -> datetime:
-    """Now, as stored: naive UTC with second precision."""
-    return datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    """Now, as stored: naive UTC with second precision (crm.clock, which tests can move)."""
+    return clock.now()
 
 
 def new_calendar_token() -> str:
@@ -462,4 +463,33 @@ class MailOutbox(db.Model):
         Index("ix_mail_outbox_due", "next_attempt_at",
               postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
               sqlite_where=text("sent_at IS NULL AND failed_at IS NULL")),
+    )
+
+
+class OutboxMessage(db.Model):
+    """Work that must follow a commit, written in the same transaction (crm.services.outbox).
+
+    Outbox times have microseconds (they measure dispatch latency); records keep seconds.
+    """
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict] = mapped_column(JSONType)
+    key: Mapped[str | None] = mapped_column(String(255), unique=True)  # at most one row per key
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending, done, failed
+    available_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # The dispatcher's claim and /healthz read only this: due rows not yet handled.
+        Index("ix_outbox_pending", "available_at", sqlite_where=text("state = 'pending'"),
+              postgresql_where=text("state = 'pending'")),
+        Index("ix_outbox_done", "done_at"),
     )

@@ -36,6 +36,9 @@ BASE_CONFIG = {
     "WTF_CSRF_ENABLED": True,
     "CRM_RATE_LIMIT": "100000/minute",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Jobs run right after the commit that queues them, in the test process (crm/queue.py);
+    # tests of the real worker start `flask crm worker` processes instead.
+    "CRM_QUEUE_IMMEDIATE": True,
 }
 
 

@@ -41,6 +41,15 @@ SORTS = {"created_at": SortKey(Notification.created_at, kind="datetime")}
 def _row(user_id: str) -> NotificationPreferences | None:
     return db.session.get(NotificationPreferences, user_id)
 
+# What each kind is called on the settings page and in the API's descriptions.
+KIND_LABELS = {
+    "reminder": "Reminders",
+    "assigned": "Tasks assigned to you",
+    "completed_by_other": "Your tasks completed by someone else",
+    "digest": "Daily digest",
+    "webhook_disabled": "Your webhooks disabled after failures",
+}
+
 
 def preferences_of(user_id: str) -> dict:
     """{"kinds": {kind: {"in_app", "email"}}, "digest": {"enabled", "time"}}, defaults filled in."""

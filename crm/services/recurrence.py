@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from dateutil.relativedelta import relativedelta
@@ -193,12 +194,13 @@ COPIED_FIELDS = ("title", "description", "type", "priority", "contact_id", "comp
                  "owner_id", "reminder", "duration", "activity_id")
 
 
-def create_next_occurrence(task: Task) -> Task | None:
+def create_next_occurrence(task: Task, build: Callable[[str, str | None, dict], Task]) -> Task | None:
     """Called as `task` becomes completed, in its transaction: the series' next task, made once.
 
     `next_task_id` records it on the completed task, so completing it again (after a reopen)
     makes nothing new; the unique (recurrence_of, due_at) makes a second one impossible even if
-    two transactions got here at once. None when the task does not recur or its series ends."""
+    two transactions got here at once. None when the task does not recur or its series ends.
+    `build` makes the new task from its fields by the tasks service's rules (`tasks.build_task`)."""
     if not task.recurrence or task.due_at is None:
         return None
     if task.next_task_id:
@@ -209,12 +211,10 @@ def create_next_occurrence(task: Task) -> Task | None:
     series = task.recurrence_of or task.id
     existing = _occurrence(task.workspace_id, series, due_at)
     if existing is None:
-        from crm.services.tasks import build_task  # tasks calls this module on completion
-
         data = {name: getattr(task, name) for name in COPIED_FIELDS}
         data.update(due_at=due_at, tags=list(task.tags or []), metadata=dict(task.meta or {}),
                     recurrence=rule_after(task.recurrence))
-        occurrence = build_task(task.workspace_id, task.created_by, data)
+        occurrence = build(task.workspace_id, task.created_by, data)
         occurrence.recurrence_of = series
         try:
             with db.session.begin_nested():

@@ -172,14 +172,14 @@ def snooze(task: Task, until: datetime) -> Task:
 def snooze_notification(user: User, notification_id: str, choice: str, now: datetime | None = None) -> Task:
     """Snooze the reminder a notification is about: it fires again at the chosen time, and the
     notification counts as read."""
-    from crm.services.tasks import get_task
+    from crm.services.records import get_record
 
     now = now or clock.now()
     notification = notifications.get_notification(user.id, notification_id)
     if notification.kind != "reminder" or not notification.task_id:
         raise ValidationFailed.field("until", "Only a reminder can be snoozed.")
     until = snooze_until(choice, notifications.user_zone(user), now)
-    task = get_task(user.workspace_id, notification.task_id, for_update=True)
+    task = get_record(Task, user.workspace_id, notification.task_id, for_update=True)
     snooze(task, until)
     if notification.read_at is None:
         notification.read_at = now

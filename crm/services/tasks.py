@@ -132,7 +132,7 @@ def update_task(task: Task, data: dict, if_match: str | None = None, *, actor_id
     _apply(task, data)
     notifications.on_assigned(task, actor_id, previous_owner_id=owner_before)
     if task.status == "completed" and status_before != "completed":
-        recurrence.create_next_occurrence(task)
+        recurrence.create_next_occurrence(task, build_task)
         notifications.on_completed(task, actor_id)
     db.session.commit()
     return task
@@ -151,7 +151,7 @@ def complete_task(
     task.completed_at = completed_at or utcnow()
     if completion_note is not None:
         task.completion_note = completion_note
-    recurrence.create_next_occurrence(task)
+    recurrence.create_next_occurrence(task, build_task)
     reminders.schedule(task, inputs_changed=False, was_open=True)
     notifications.on_completed(task, actor_id)
     db.session.commit()

@@ -9,20 +9,14 @@ from flask_login import current_user
 
 from crm import clock
 from crm.models import NOTIFICATION_KINDS, OPEN_TASK_STATUSES, Task
-from crm.services import mail, notifications, reminders
+from crm.services import notifications, reminders
 from crm.services.errors import ValidationFailed
 from crm.web import bp
 from crm.web.rendering import format_local, is_htmx, list_page, redirect_next, render
+from crm.web.settings import settings_page
 
 # A tab that opens later than this after a push reminder shows it on the bell only.
 DESKTOP_WINDOW = timedelta(minutes=15)
-KIND_LABELS = {
-    "reminder": "Reminders",
-    "assigned": "Tasks assigned to you",
-    "completed_by_other": "Your tasks completed by someone else",
-    "digest": "Daily digest",
-    "webhook_disabled": "Your webhooks disabled after failures",
-}
 
 
 def bell_state() -> dict:
@@ -122,17 +116,9 @@ def save_notification_settings():
     try:
         notifications.update_preferences(current_user, data)
     except ValidationFailed as exc:
-        from crm.web.settings import settings_page
-
         return settings_page(422, errors={"notifications": [m for msgs in exc.details.values() for m in msgs]})
     flash("Notification settings saved.")
     return redirect_next(url_for("web.settings") + "#notifications-head")
-
-
-def settings_context() -> dict:
-    """The settings page's notifications section."""
-    return {"notification_settings": notifications.preferences_of(current_user.id),
-            "email_configured": mail.smtp_configured(), "kind_labels": KIND_LABELS}
 
 
 def init_app(app: Flask) -> None:

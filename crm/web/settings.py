@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from crm.models import ROLES, SCOPES
-from crm.services import accounts
+from crm.services import accounts, mail, notifications
 from crm.services.errors import ValidationFailed
 from crm.web import bp
 from crm.web.calendar_feed import feed_url
@@ -18,9 +18,13 @@ from crm.web.rendering import render
 TIME_ZONES = sorted(zoneinfo.available_timezones())
 
 
-def settings_page(status: int = 200, **context):
-    from crm.web.notifications import settings_context
+def settings_context() -> dict:
+    """The settings page's notifications section."""
+    return {"notification_settings": notifications.preferences_of(current_user.id),
+            "email_configured": mail.smtp_configured(), "kind_labels": notifications.KIND_LABELS}
 
+
+def settings_page(status: int = 200, **context):
     context.setdefault("errors", {})
     context.setdefault("form", {})
     users = accounts.workspace_users(current_user.workspace_id, include_inactive=True) if current_user.is_admin else []

@@ -43,7 +43,7 @@ class TestAuthentication:
             assert db.session.query(ApiKey).one().last_used_at is not None
 
     def test_health_and_unknown_paths(self, client):
-        assert client.get("/healthz").get_json() == {"status": "ok"}
+        assert client.get("/healthz").get_json() == {"status": "ok", "queue": {"pending": 0, "oldest_pending_s": 0.0}}
         r = client.get("/api/v1/does-not-exist")
         assert r.status_code == 404 and error_of(r)["code"] == "not_found"
         r = client.get("/api/v2/tasks")
