@@ -46,7 +46,7 @@ from crm import create_app
 from crm.database import MIGRATIONS_DIR
 from crm.extensions import db
 from flask_migrate import upgrade
-app = create_app({{"SQLALCHEMY_DATABASE_URI": {url!r}, "CRM_AUTO_MIGRATE": False, "SECRET_KEY": "x"}})
+app = create_app({{"SQLALCHEMY_DATABASE_URI": {url!r}, "CRM_AUTO_MIGRATE": False, "SECRET_KEY": "bench-" + "x" * 40}})
 started = time.monotonic()
 with app.app_context():
     if {upgrade!r}:
@@ -69,7 +69,7 @@ def _fill(url: str, tasks: int, changed: int, batch: int = 10000) -> float:
     from crm.extensions import db
     from crm.models import new_id
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CRM_AUTO_MIGRATE": False, "SECRET_KEY": "x"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CRM_AUTO_MIGRATE": False, "SECRET_KEY": "bench-" + "x" * 40})
     before = ScriptDirectory(MIGRATIONS_DIR).get_revision(REVISION).down_revision
     started = time.monotonic()
     now = datetime(2026, 11, 30, 9, 0, 0)

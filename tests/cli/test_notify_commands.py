@@ -60,7 +60,7 @@ def test_run_due_in_a_real_process_fires_a_due_reminder_once_and_mails_it(app, a
                                      "reminder": {"type": "email", "before_minutes": 10}})
     with app.app_context():
         db.engine.dispose()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "CRM_SMTP_URL": smtp[0],
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key-for-the-suite-0123456789", "CRM_SMTP_URL": smtp[0],
            "CRM_BASE_URL": "https://crm.acme.test", "CRM_INSTANCE_PATH": str(tmp_path / "instance"),
            "CRM_AUTO_MIGRATE": "false", "PYTHONPATH": str(ROOT)}
 

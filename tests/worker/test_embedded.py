@@ -50,7 +50,7 @@ runpy.run_path("app.py", run_name="__main__")
 
 def run_app_py(database_url, tmp_path, **env):
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url,
-                "CRM_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "test-secret",
+                "CRM_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "test-secret-key-for-the-suite-0123456789",
                 "CRM_JOB_MODULES": "tests.queue_jobs", "CRM_QUEUE_POLL_SECONDS": "0.2", **env}
     result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=full_env, capture_output=True,
                             text=True, timeout=120)

@@ -42,7 +42,7 @@ def worker_env(app, database_url, tmp_path):
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": database_url,
         "CRM_INSTANCE_PATH": app.instance_path,  # the same SQLite queue file as this process
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-key-for-the-suite-0123456789",
         "CRM_JOB_MODULES": "tests.queue_jobs",
         "CRM_QUEUE_POLL_SECONDS": "0.2",
         "CRM_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
