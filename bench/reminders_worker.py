@@ -50,10 +50,14 @@ def main() -> None:
     os.environ["CRM_INSTANCE_PATH"] = str(folder / "instance")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secret, "CRM_QUEUE_IMMEDIATE": False})
 
+    import socket
+
+    with socket.socket() as probe:  # a free port for the SMTP server
+        probe.bind(("127.0.0.1", 0))
+        smtp_port = probe.getsockname()[1]
     box = Box()
-    controller = Controller(box, hostname="127.0.0.1", port=0)
+    controller = Controller(box, hostname="127.0.0.1", port=smtp_port)
     controller.start()
-    smtp_port = controller.server.sockets[0].getsockname()[1]
 
     now = datetime.now(UTC).replace(tzinfo=None)
     # Due at the second minute boundary from now (time to create the tasks first).

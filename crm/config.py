@@ -83,7 +83,7 @@ def defaults(instance_path: str) -> dict:
         "CRM_AUTO_MIGRATE": _bool(os.environ.get("CRM_AUTO_MIGRATE"), default=True),
         "CRM_SMTP_URL": os.environ.get("CRM_SMTP_URL", ""),
         "CRM_MAIL_FROM": os.environ.get("CRM_MAIL_FROM", "Followup <followup@localhost>"),
-        "CRM_BASE_URL": os.environ.get("CRM_BASE_URL", "http://localhost:5000"),
+        "CRM_BASE_URL": os.environ.get("CRM_BASE_URL", ""),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_deserializer": read_json_column},
         "SESSION_COOKIE_HTTPONLY": True,

@@ -247,9 +247,9 @@ def purge_expired_records(payload: dict) -> None:
 
 @periodic("due.run", "CRM_DUE_SCHEDULE", "* * * * *", transactional=False)
 def run_due_work(payload: dict) -> None:
-    """Every minute: due reminders, daily digests, then the mail they queued (crm.services.jobs).
-    Each claims what it does with its own conditional updates, so a late or repeated run sends
-    nothing twice."""
+    """Due reminders, daily digests, then the mail they queued (crm.services.jobs): every minute,
+    and at each reminder's time (crm.services.reminders adds a `due.run` row for it). Each claims
+    what it does with its own conditional updates, so a late or repeated run sends nothing twice."""
     from crm.services import jobs
 
     jobs.run_due()

@@ -137,8 +137,11 @@ def _claim(row_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+DELIVER_BATCH = 200
+
+
 @writes
-def deliver_due(now: datetime | None = None, limit: int = 200) -> int:
+def deliver_due(now: datetime | None = None, limit: int = DELIVER_BATCH) -> int:
     """Send the mails whose time has come; returns how many were sent."""
     now = now or clock.now()
     if not smtp_configured():

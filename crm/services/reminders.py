@@ -18,7 +18,7 @@ from crm import clock
 from crm.database import writes, writing
 from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, Task, User
-from crm.services import notifications
+from crm.services import notifications, outbox
 from crm.services.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,10 @@ def remind_at_of(task: Task) -> datetime | None:
     if task.due_at is None or not task.reminder:
         return None
     return task.due_at - timedelta(minutes=int(task.reminder["before_minutes"]))
+
+
+# The outbox kind of the due work (crm.queue.run_due_work: reminders, digests, then their mail).
+DUE_WORK = "due.run"
 
 
 def schedule(task: Task, *, inputs_changed: bool, was_open: bool, now: datetime | None = None) -> None:
@@ -51,6 +55,11 @@ def schedule(task: Task, *, inputs_changed: bool, was_open: bool, now: datetime 
         task.reminder_pending_at = task.remind_at
     if not is_open:
         task.reminder_pending_at = None
+    if task.reminder_pending_at is not None:
+        # A wake-up for the workers at that second (one row however many tasks share it): the
+        # reminder fires within a poll of its time, not at the next minute's catch-up run.
+        outbox.add(DUE_WORK, {}, available_at=task.reminder_pending_at,
+                   key=f"{DUE_WORK}:{task.reminder_pending_at:%Y-%m-%dT%H:%M:%S}")
 
 
 @writes

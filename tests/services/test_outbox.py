@@ -197,13 +197,22 @@ def test_the_purge_runs_once_per_scheduled_minute_however_many_workers_enqueue_i
 def test_the_purge_is_scheduled_hourly_by_default_and_configurable(app):
     from datetime import datetime
 
-    def due_at(*when):  # what Huey's scheduler enqueues at that minute (UTC)
-        return [task.name for task in queue.huey.read_periodic(datetime(2026, 12, 2, *when))]
+    def due_at(*when):  # the purge, if Huey's scheduler enqueues it at that minute (UTC)
+        names = [task.name for task in queue.huey.read_periodic(datetime(2026, 12, 2, *when))]
+        return [name for name in names if name == "periodic.maintenance.purge"]
 
     assert due_at(5, 17) == ["periodic.maintenance.purge"]
     assert due_at(5, 18) == [] and due_at(6, 0) == []
     app.config["CRM_PURGE_SCHEDULE"] = "*/5 * * * *"
     assert due_at(5, 20) == ["periodic.maintenance.purge"] and due_at(5, 17) == []
+
+
+def test_due_work_runs_every_minute(app):
+    from datetime import datetime
+
+    for minute in (0, 1, 17, 59):
+        names = [task.name for task in queue.huey.read_periodic(datetime(2026, 12, 2, 5, minute))]
+        assert "periodic.due.run" in names
 
 
 def test_handled_rows_are_purged_after_the_retention(app):

@@ -48,7 +48,16 @@ def seeded(app, web, teammate):
     with app.app_context():
         key_id = db.session.scalars(select(ApiKey.id).where(ApiKey.user_id == web.user_id)).first()
         token = db.session.scalars(select(User.calendar_token).where(User.id == web.user_id)).first()
+        from crm.models import Notification
+
+        user = db.session.get(User, web.user_id)
+        notification = Notification(workspace_id=user.workspace_id, user_id=user.id, kind="assigned",
+                                    task_id=task, title="Call Ada")
+        db.session.add(notification)
+        db.session.commit()
+        notification_id = notification.id
     return {
+        "notifications": notification_id,
         "token": token,
         "task_id": task, "activity_id": activity, "user_id": teammate.user_id, "key_id": key_id,
         "contacts": contact, "companies": company, "deals": deal, "tasks": task, "activities": activity,
