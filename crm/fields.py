@@ -103,6 +103,17 @@ def check_datetime_range(value: datetime) -> datetime:
     return value
 
 
+# What trimming removes: Python's whitespace and the byte-order mark. The OpenAPI patterns spell
+# the same set out (JSON Schema validators and Python disagree on what `\s` means).
+SPACE_CHARS = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+               "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff")
+SPACE_CLASS_BODY = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+def trim(text: str) -> str:
+    return text.strip(SPACE_CHARS)
+
+
 def check_date_range(value: date) -> date:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise ValidationError(DATE_RANGE_MESSAGE)
@@ -114,7 +125,7 @@ def parse_datetime(value: str) -> datetime:
     a bare date means midnight UTC."""
     if not isinstance(value, str):
         raise ValidationError("Not a valid datetime.")
-    text = value.strip()
+    text = trim(value)
     try:
         if _DATE.match(text):
             parsed = datetime.combine(date.fromisoformat(text), time())
@@ -144,7 +155,7 @@ class Text(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         check_text(text)
-        text = text.strip()
+        text = trim(text)
         if not text:
             if self.allow_none:
                 return None
@@ -206,7 +217,7 @@ class DecimalString(fields.String):
     pattern = re.compile(r"^-?[0-9]{1,15}(\.[0-9]{1,4})?$")
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        text = trim(super()._deserialize(value, attr, data, **kwargs))
         if not self.pattern.match(text):
             raise self.make_error("decimal")
         try:

@@ -135,7 +135,8 @@ JSON_VALUE = {
          "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}},
     ],
 }
-_NOT_BLANK = r"[^\s\x00]"
+_SPACE = "[" + crm_fields.SPACE_CLASS_BODY + "]"
+_NOT_BLANK = "[^" + crm_fields.SPACE_CLASS_BODY + r"\x00]"
 
 
 def trimmed_text_pattern(min_len: int | None, max_len: int | None, blank_allowed: bool) -> str:
@@ -151,7 +152,7 @@ def trimmed_text_pattern(min_len: int | None, max_len: int | None, blank_allowed
         core = rf"{_NOT_BLANK}{_NOT_NUL}{{{low - 2},{max_len - 2}}}{_NOT_BLANK}"
     if blank_allowed:
         core = f"(?:{core})?"
-    return rf"^\s*{core}\s*$"
+    return rf"^{_SPACE}*{core}{_SPACE}*$"
 
 
 def _length_of(field: fields.Field) -> tuple[int | None, int | None]:
@@ -205,7 +206,7 @@ def _field_attributes(self, field: fields.Field, ret: dict, **kwargs) -> dict:
     if isinstance(field, crm_fields.DecimalString):
         ret.pop("minLength", None)
         ret.pop("maxLength", None)
-        return {"pattern": r"^\s*-?[0-9]{1,15}(?:\.[0-9]{1,4})?\s*$",
+        return {"pattern": "^" + _SPACE + r"*-?[0-9]{1,15}(?:\.[0-9]{1,4})?" + _SPACE + "*$",
                 "description": 'A decimal amount as a string, like "1500.00" (up to 15 digits and 4 decimals).'}
     if isinstance(field, crm_fields.Text) and _is_input(field) and "pattern" in field.metadata:
         ret.pop("minLength", None)

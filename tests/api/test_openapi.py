@@ -294,3 +294,21 @@ def test_every_parameter_says_what_it_does(document):
                 if not (param.get("description") or param.get("schema", {}).get("description")):
                     undescribed.append((method, path, param["name"]))
     assert undescribed == []
+
+
+def test_trimming_and_the_documented_text_pattern_agree_on_every_space():
+    """The server trims exactly what the patterns call space, whatever a validator's `\\s` is."""
+    import re
+
+    from crm.api.openapi import trimmed_text_pattern
+    from crm.fields import SPACE_CHARS, trim
+
+    assert set(SPACE_CHARS) == {chr(c) for c in range(0x110000) if chr(c).isspace()} | {"\ufeff"}
+    required = re.compile(trimmed_text_pattern(1, 255, blank_allowed=False))
+    for code in list(range(0x3100)) + [0xFEFF, 0x1F600]:
+        ch = chr(code)
+        if ch == "\x00":
+            continue
+        blank_to_server = trim(f"{ch}{ch}") == ""
+        assert (required.match(f"{ch}{ch}") is None) == blank_to_server, hex(code)
+        assert required.match(f"{ch}a{ch}") is not None, hex(code)
