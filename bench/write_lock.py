@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.scale import Client, _port_in_range, say  # noqa: E402
-from bench.seed import DATA, Seeded, bench_env, make_app, seeded_sqlite  # noqa: E402
+from bench.seed import DATA, Seeded, bench_env, seeded_sqlite  # noqa: E402
 
 BEFORE = "c485184"
 BASE_TASKS = 2_000  # seeded through the importer, then replicated (see `seeded_by_replication`)
@@ -188,8 +188,12 @@ def create_round(base: str, seeded: Seeded, clients: int, seconds: float, tag: s
 
 
 def second_key(url: str, seeded: Seeded) -> str:
-    """An API key of another workspace, for the stalled upload."""
-    app = make_app(url)
+    """An API key of another workspace, for the stalled upload (the "after" copy is brought to this
+    code's schema first)."""
+    from crm import create_app
+
+    os.environ.update(bench_env())
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CRM_AUTO_MIGRATE": True})
     with app.app_context():
         from crm.database import writing
         from crm.extensions import db
@@ -214,7 +218,8 @@ def main() -> None:
     parser.add_argument("--before", default=BEFORE)
     args = parser.parse_args()
     seeded = seeded_by_replication(args.tasks)
-    versions = {"before": (code_at(args.before), BEFORE_HEAD), "after": (ROOT, None)}
+    # Both copies start at the "before" schema; the "after" one is migrated by this code.
+    versions = {"before": (code_at(args.before), BEFORE_HEAD), "after": (ROOT, BEFORE_HEAD)}
     urls = {label: database_copy(seeded, label, schema_at=head) for label, (_code, head) in versions.items()}
     # The key for the stalled upload is made with the current code on the "after" copy; the
     # "before" copy gets the same rows through its own copy of them.
@@ -223,8 +228,9 @@ def main() -> None:
     after_db = Path(urls["after"].removeprefix("sqlite:///"))
     with sqlite3.connect(after_db) as src, sqlite3.connect(before_db) as dst:
         for table in ("workspaces", "users", "api_keys"):
-            columns = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
-            rows = src.execute(f"SELECT * FROM {table}").fetchall()
+            theirs = {r[1] for r in dst.execute(f"PRAGMA table_info({table})")}
+            columns = [r[1] for r in src.execute(f"PRAGMA table_info({table})") if r[1] in theirs]
+            rows = src.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
             dst.executemany(f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES "
                             f"({', '.join('?' * len(columns))})", rows)
     results: dict = {"tasks": args.tasks, "clients": args.clients, "seconds_per_round": args.seconds,

@@ -130,14 +130,31 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        # SQLite: foreign keys off while migrating. A batch operation copies a table and drops
+        # the old one, and with foreign keys on, DROP TABLE first deletes every row: ON DELETE
+        # CASCADE / SET NULL would empty api_keys and unlink every task's owner when `users` is
+        # rebuilt. The pragma only works outside a transaction, so it goes to the driver before
+        # the migration's transaction begins; the keys are checked before they are turned on again.
+        raw = connection.connection.dbapi_connection if connection.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if raw is not None:
+                if connection.in_transaction():
+                    connection.commit()
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                raw.execute("PRAGMA foreign_keys = ON")
+                if broken:
+                    raise RuntimeError(f"foreign keys broken by a migration: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -41,8 +41,20 @@ def test_upgrade_keeps_users_and_makes_emails_unique_per_workspace(fresh_url, tm
         with pytest.raises(IntegrityError):  # before: unique across the install
             add_user("user_2", "ws_b")
         db.session.rollback()
+        # What points at users must survive the rebuild of the users table.
+        db.session.execute(text(
+            "INSERT INTO api_keys (id, workspace_id, user_id, label, scopes, prefix, secret_hash, created_at) "
+            "VALUES ('key_1', 'ws_a', 'user_1', 'script', 'tasks:read', 'fu_x', 'h1', '2026-01-01')"))
+        db.session.execute(text(
+            "INSERT INTO tasks (id, workspace_id, title, type, status, priority_rank, owner_id, "
+            "created_by, tags, metadata, search_text, version, created_at, updated_at) VALUES ('task_1', 'ws_a', "
+            "'Call', 'todo', 'pending', 1, 'user_1', 'user_1', '[]', '{}', 'call', 1, '2026-01-01', "
+            "'2026-01-01')"))
+        db.session.commit()
 
         upgrade()
+        assert db.session.execute(text("SELECT user_id FROM api_keys")).scalars().all() == ["user_1"]
+        assert db.session.execute(text("SELECT owner_id, created_by FROM tasks")).one() == ("user_1", "user_1")
         assert db.session.execute(text("SELECT id FROM users")).scalars().all() == ["user_1"]
         add_user("user_2", "ws_b")  # now: the same e-mail in another workspace
         with pytest.raises(IntegrityError):
