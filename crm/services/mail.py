@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from crm import clock
-from crm.database import writes, writing
+from crm.database import writing
 from crm.extensions import db
 from crm.models import MailOutbox
 
@@ -140,29 +140,36 @@ def _claim(row_id: int, now: datetime) -> bool:
 DELIVER_BATCH = 200
 
 
-@writes
 def deliver_due(now: datetime | None = None, limit: int = DELIVER_BATCH) -> int:
-    """Send the mails whose time has come; returns how many were sent."""
+    """Send the mails whose time has come; returns how many were sent. The claim and the result
+    are each a short write of their own: no lock is held while the SMTP server answers."""
     now = now or clock.now()
     if not smtp_configured():
         return 0
+    due = db.session.execute(
+        select(MailOutbox.id)
+        .where(MailOutbox.sent_at.is_(None), MailOutbox.failed_at.is_(None), _due(now))
+        .order_by(MailOutbox.next_attempt_at, MailOutbox.id).limit(limit)
+    ).scalars().all()
+    db.session.commit()
     sent = 0
-    with writing():
-        due = db.session.execute(
-            select(MailOutbox.id)
-            .where(MailOutbox.sent_at.is_(None), MailOutbox.failed_at.is_(None), _due(now))
-            .order_by(MailOutbox.next_attempt_at, MailOutbox.id).limit(limit)
-        ).scalars().all()
+    for row_id in due:
+        with writing():
+            claimed = _claim(row_id, now)
+        if not claimed:
+            continue  # another worker has it
+        row = db.session.get(MailOutbox, row_id)
+        message = build_message(row.to_address, row.subject, row.text_body, row.html_body)
         db.session.commit()
-        for row_id in due:
-            if not _claim(row_id, now):
-                continue  # another worker has it
+        error: Exception | None = None
+        try:
+            send(message)
+        except Exception as err:  # noqa: BLE001 - any failure is retried
+            error = err
+        with writing():
             row = db.session.get(MailOutbox, row_id)
-            message = build_message(row.to_address, row.subject, row.text_body, row.html_body)
-            try:
-                send(message)
-            except Exception as err:  # noqa: BLE001 - any failure is retried
-                _record_failure(row, now, err)
+            if error is not None:
+                _record_failure(row, now, error)
             else:
                 row.sent_at = clock.now()
                 row.claimed_until = None
