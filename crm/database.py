@@ -7,7 +7,6 @@ import contextvars
 import functools
 import json
 import logging
-import threading
 from pathlib import Path
 
 import orjson
@@ -45,12 +44,7 @@ def writing():
         return
     token = write_intent.set(True)
     session = db.session()
-    # SQLite has one writer at a time: the threads of a process take turns on a mutex (fair, and
-    # woken at once) rather than on SQLite's busy handler, which sleeps up to 100 ms between
-    # tries and so made 16 threads slower than 2 processes.
-    turn = _SQLITE_WRITERS if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
     try:
-        turn.__enter__()
         _end_read_transaction()
         yield
         if session.in_transaction():
@@ -64,11 +58,7 @@ def writing():
         session.rollback()  # release the lock now, not after the error page is rendered
         raise
     finally:
-        turn.__exit__(None, None, None)
         write_intent.reset(token)
-
-
-_SQLITE_WRITERS = threading.Lock()
 
 
 def writes(func):
