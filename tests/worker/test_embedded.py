@@ -35,7 +35,7 @@ def run(self, host=None, port=None, **kw):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with self.app_context():
-            state = db.session.query(OutboxMessage.state).scalar()
+            state = db.session.query(OutboxMessage.state).filter(OutboxMessage.kind == "test.record").scalar()
         if state == "done":
             print("handled by the embedded worker", host, port)
             return
@@ -66,4 +66,4 @@ def test_python_app_py_handles_jobs_with_its_embedded_worker(database_url, tmp_p
 
 def test_embedded_worker_can_be_turned_off(database_url, tmp_path):
     out = run_app_py(database_url, tmp_path, CRM_EMBEDDED_WORKER="false")
-    assert out.splitlines() == ["threads "]
+    assert [line for line in out.splitlines() if line.startswith("threads")] == ["threads "]
