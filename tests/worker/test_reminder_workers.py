@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.models import Notification, Task, utcnow
 from tests.mailbox import smtp_server
-from tests.worker.test_worker_processes import RUNNING, WorkerProcess, wait_until
+from tests.worker.test_worker_processes import running_workers, wait_until
 
 pytestmark = pytest.mark.slow
 REMINDERS = 240
@@ -46,20 +46,8 @@ def start_worker(app, database_url, tmp_path, smtp):
         "CRM_BASE_URL": "https://crm.acme.test",
         "CRM_QUEUE_POLL_SECONDS": "0.2",
     }
-    started: list[WorkerProcess] = []
-
-    def start(clock_offset: timedelta) -> WorkerProcess:
-        env = {**base_env, "CRM_CLOCK_OFFSET_SECONDS": str(int(clock_offset.total_seconds()))}
-        worker = WorkerProcess(env, tmp_path / f"worker{len(started)}.log")
-        started.append(worker)
-        RUNNING.append(worker)
-        return worker
-
-    yield start
-    RUNNING.clear()
-    for worker in started:
-        if worker.proc.poll() is None:
-            worker.kill()
+    with running_workers(base_env, tmp_path) as start:
+        yield lambda clock_offset: start(CRM_CLOCK_OFFSET_SECONDS=str(int(clock_offset.total_seconds())))
 
 
 def reminded(app) -> int:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -83,19 +84,28 @@ class WorkerProcess:
 
 @pytest.fixture
 def workers(worker_env, tmp_path):
+    with running_workers(worker_env, tmp_path) as start:
+        yield start
+
+
+@contextmanager
+def running_workers(env: dict, folder):
+    """`start(**extra_env)` starts a worker with `env`; every one still running is killed after."""
     started: list[WorkerProcess] = []
 
     def start(**extra_env) -> WorkerProcess:
-        worker = WorkerProcess({**worker_env, **extra_env}, tmp_path / f"worker{len(started)}.log")
+        worker = WorkerProcess({**env, **extra_env}, folder / f"worker{len(started)}.log")
         started.append(worker)
         RUNNING.append(worker)
         return worker
 
-    yield start
-    RUNNING.clear()
-    for worker in started:
-        if worker.proc.poll() is None:
-            worker.kill()
+    try:
+        yield start
+    finally:
+        RUNNING.clear()
+        for worker in started:
+            if worker.proc.poll() is None:
+                worker.kill()
 
 
 def add_rows(app, kind: str, count: int, **payload) -> None:
