@@ -22,10 +22,10 @@
         const cancel = form.querySelector("[data-cancel]");
         if (!cancel) { return; }
         event.preventDefault();
-        const url = cancel.getAttribute("hx-get");
+        const url = cancel.getAttribute("data-hx-get");
         if (window.htmx && url) {
           // Direct, so it works even before htmx has wired up a just-swapped form.
-          window.htmx.ajax("GET", url, { source: cancel, target: cancel.getAttribute("hx-target"), swap: cancel.getAttribute("hx-swap") });
+          window.htmx.ajax("GET", url, { source: cancel, target: cancel.getAttribute("data-hx-target"), swap: cancel.getAttribute("data-hx-swap") });
         } else {
           cancel.click();
         }

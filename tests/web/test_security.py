@@ -41,7 +41,7 @@ def test_htmx_is_configured_for_csp_and_422_swaps(web):
 
 def test_body_sends_the_csrf_token_to_htmx(web):
     text = web.text(web.get("/tasks"))
-    headers = json.loads(re.search(r"<body hx-headers='([^']+)'>", text).group(1))
+    headers = json.loads(re.search(r"<body data-hx-headers='([^']+)'>", text).group(1))
     assert headers["X-CSRFToken"]
 
 
