@@ -257,3 +257,57 @@ def test_axe_finds_nothing_wrong_with_the_forms_and_the_picker(browser, live_ser
     (ARTIFACTS / "axe-records-pages.txt").write_text("\n".join(elsewhere) + "\n")
     assert mine == []
     assert watched.problems == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_picker_lays_out_at_desktop_and_phone_width(browser, live_server, account, seed, two_adas, width):
+    """No floating radios, no names squeezed into a narrow column, nothing scrolls sideways."""
+    suffix = "" if width > 800 else "-phone"
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    watched = Watched(page)
+    sign_in(page, live_server, account)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def no_sideways_scroll(name):
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1, name
+
+    page.goto(f"{live_server}/tasks/new")
+    page.get_by_label("Title").fill("Ambiguous")
+    page.get_by_role("combobox", name="Contact").fill("Ada Lovelace")
+    page.get_by_role("combobox", name="Contact").press("Escape")
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("radio")).to_have_count(2)
+    page.screenshot(path=str(ARTIFACTS / f"picker-candidates{suffix}.png"), full_page=True)
+    for radio in page.get_by_role("radio").all():
+        label = radio.locator("xpath=ancestor::label[1]")
+        name = label.locator(".picker-name")
+        r, n = radio.bounding_box(), name.bounding_box()
+        assert r["x"] + r["width"] <= n["x"], "the radio sits left of its name"
+        assert n["y"] <= r["y"] + r["height"] / 2 <= n["y"] + n["height"], "the radio is on the name's line"
+        assert n["height"] < 30, "the name is on one line, not squeezed"
+    no_sideways_scroll("new task, candidates")
+
+    page.goto(f"{live_server}/activities")
+    box = page.locator("#log-activity").get_by_role("combobox", name="Contact")
+    box.scroll_into_view_if_needed()
+    box.press_sequentially("ada", delay=20)
+    listbox = listbox_of(box)
+    expect(listbox.get_by_role("option")).to_have_count(2)
+    lb, bb = listbox.bounding_box(), box.bounding_box()
+    assert lb["y"] >= bb["y"] + bb["height"] - 1 and lb["width"] >= bb["width"] - 1, "the list drops below the box"
+    assert lb["x"] + lb["width"] <= width, "the list stays on screen"
+    for option in listbox.get_by_role("option").all():
+        assert option.locator(".picker-name").bounding_box()["height"] < 30
+    no_sideways_scroll("activities")
+    page.screenshot(path=str(ARTIFACTS / f"picker-open{suffix}.png"))
+
+    page.goto(f"{live_server}/contacts")
+    page.get_by_role("link", name="New contact").click()
+    expect(page.locator("#record-form")).to_be_visible()
+    no_sideways_scroll("contacts, new")
+    page.screenshot(path=str(ARTIFACTS / f"contacts-new{suffix}.png"), full_page=True)
+    page.goto(f"{live_server}/tasks")
+    no_sideways_scroll("tasks")
+    context.close()
+    assert watched.problems == []
