@@ -157,7 +157,7 @@ def read_picks(form: MultiDict, kinds: Iterable[str], workspace_id: str) -> Pick
             picks.data[id_field] = None
         elif chosen:
             picks.data[id_field] = chosen  # the service checks that it exists in the workspace
-        elif picked and _still_named(model, workspace_id, picked, query):
+        elif picked and _still_shown(model, workspace_id, picked, query):
             picks.data[id_field] = picked
         else:
             try:
@@ -170,12 +170,13 @@ def read_picks(form: MultiDict, kinds: Iterable[str], workspace_id: str) -> Pick
     return picks
 
 
-def _still_named(model, workspace_id: str, record_id: str, query: str) -> bool:
+def _still_shown(model, workspace_id: str, record_id: str, query: str) -> bool:
+    """The picker's text is still what it shows for the picked record (a nameless contact: its email)."""
     try:
         record = get_record(model, workspace_id, record_id)
     except NotFound:
         return False
-    return (record.name or "") == query
+    return query in {record.name or "", getattr(record, "email", None) or ""} - {""}
 
 
 LINK_FIELDS = ("contact_id", "company_id", "deal_id", "activity_id")

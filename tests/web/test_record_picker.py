@@ -73,6 +73,15 @@ def test_the_options_take_a_fixed_number_of_statements(web, count_queries):
     assert len(many) == len(few)
 
 
+def test_a_nameless_contact_is_offered_and_kept_by_its_email(web):
+    nameless = web.contact(None, None, email="info@initech.test")
+    text = web.text(web.get("/contacts/picker?q=initech"))
+    assert options(text) == [nameless] and 'data-name="info@initech.test"' in text
+    response = web.post("/tasks", {"title": "Write", "contact_query": "info@initech.test", "contact_id": nameless})
+    assert response.status_code == 303
+    assert web.load_task(row_ids(web.text(web.get("/tasks")))[0]).contact_id == nameless
+
+
 def test_picker_needs_sign_in(client):
     response = client.get("/contacts/picker?q=a")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
