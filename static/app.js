@@ -60,18 +60,6 @@
     titles[index].scrollIntoView({ block: "nearest" });
   }
 
-  // Contact picker: choosing a result puts its name in the box and keeps just that choice.
-  document.addEventListener("change", function (event) {
-    const radio = event.target;
-    if (!(radio instanceof HTMLInputElement) || radio.type !== "radio" || !radio.closest(".picker-results")) { return; }
-    const picker = radio.closest(".picker");
-    const query = picker.querySelector(".picker-query");
-    if (query) { query.value = radio.dataset.name || ""; }
-    picker.querySelectorAll(".picker-option").forEach(function (option) {
-      option.hidden = !option.contains(radio);
-    });
-  });
-
   // Plain (non-htmx) forms that ask first.
   document.addEventListener("submit", function (event) {
     const button = event.submitter;

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from crm.extensions import db
 from crm.models import Activity, Company, Contact, Deal, User
@@ -20,6 +20,7 @@ LINK_MODELS = {
     "activity_id": (Activity, "activity"),
 }
 MAX_CANDIDATES = 10
+LINK_KINDS = {Contact: "contact", Company: "company", Deal: "deal"}
 # A name to resolve, and the id it resolves to: a request gives one or the other, never both.
 NAME_FIELDS = {"contact_name": "contact_id", "company_name": "company_id"}
 
@@ -94,7 +95,7 @@ def _resolve_name(workspace_id: str, model, query: str, field: str) -> str:
         cond = and_(*(model.name_norm.contains(w, autoescape=True) for w in words))
         rows = db.session.execute(base.where(cond).order_by(model.name_norm, model.id).limit(MAX_CANDIDATES + 1)).all()
     if not rows:
-        kind = "contact" if model is Contact else "company"
+        kind = LINK_KINDS[model]
         raise ValidationFailed.field(field, f'No {kind} matches "{query}".')
     if len(rows) == 1:
         return rows[0].id
@@ -109,6 +110,37 @@ def resolve_contact_name(workspace_id: str, query: str) -> str:
 
 def resolve_company_name(workspace_id: str, query: str) -> str:
     return _resolve_name(workspace_id, Company, query, "company_name")
+
+
+def resolve_deal_name(workspace_id: str, query: str) -> str:
+    return _resolve_name(workspace_id, Deal, query, "deal_name")
+
+
+def find_candidates(workspace_id: str, model, query: str, limit: int = MAX_CANDIDATES) -> list:
+    """Records a picker offers for `query`, in one statement: every word of it in the name (the
+    name-resolution rule), or the query in a contact's email or a company's domain; an exact
+    name first, then by name. Related companies come joined (the models load them eagerly)."""
+    wanted = normalize_to(query, model.name_norm.type.length)
+    words = wanted.split()
+    if not words:
+        return []
+    matches = [and_(*(model.name_norm.contains(w, autoescape=True) for w in words))]
+    if model is Contact:
+        matches.append(func.lower(Contact.email).contains(query.strip().lower(), autoescape=True))
+    elif model is Company:
+        matches.append(Company.domain.contains(query.strip().lower(), autoescape=True))
+    stmt = (select(model).where(model.workspace_id == workspace_id, or_(*matches))
+            .order_by(case((model.name_norm == wanted, 0), else_=1), model.name_norm, model.id).limit(limit))
+    return list(db.session.execute(stmt).unique().scalars())
+
+
+def records_by_ids(workspace_id: str, model, ids: list[str]) -> list:
+    """The records with these ids in the workspace, in the given order (one statement)."""
+    if not ids:
+        return []
+    found = {r.id: r for r in db.session.execute(
+        select(model).where(model.workspace_id == workspace_id, model.id.in_(ids))).unique().scalars()}
+    return [found[i] for i in ids if i in found]
 
 
 def resolve_names(workspace_id: str, data: dict) -> dict:

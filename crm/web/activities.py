@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 
@@ -14,15 +14,15 @@ from crm.models import ACTIVITY_TYPES, Contact
 from crm.schemas import ActivityInput, ActivityUpdate
 from crm.services import accounts, activities
 from crm.services.errors import AmbiguousReference, NotFound, ValidationFailed
-from crm.services.links import resolve_contact_name, resolve_names
+from crm.services.links import records_by_ids, resolve_contact_name
 from crm.services.records import get_record
 from crm.web import bp
 from crm.web.forms import (
     FormInvalid,
     choice_fields,
-    contact_link,
     datetime_fields,
     prelinked,
+    read_picks,
     run_service,
     text_fields,
 )
@@ -46,6 +46,7 @@ class ActivityFilters:
     date_to: date | None = None
     q: str = ""
     problem: str = ""
+    candidates: list = field(default_factory=list)  # an ambiguous contact name's matches
 
     @classmethod
     def from_args(cls, args: MultiDict) -> ActivityFilters:
@@ -78,10 +79,15 @@ class ActivityFilters:
             except ValidationFailed:
                 self.problem = f'No contact matches "{self.contact_query}".'
             except AmbiguousReference as exc:
-                names = ", ".join(c["name"] for c in exc.candidates)
-                self.problem = f'"{self.contact_query}" matches several contacts: {names}.'
+                self.problem = f"“{self.contact_query}” matches several contacts: choose one."
+                self.candidates = records_by_ids(_workspace_id(), Contact, [c["id"] for c in exc.candidates])
         elif not self.contact_query:
             self.contact_id = ""
+
+    def url_for_contact(self, contact) -> str:
+        """This filter with `contact` picked (the choice offered for an ambiguous name)."""
+        return url_for("web.activity_list", **{**self.url_args(), "contact_id": contact.id,
+                                              "contact_query": contact.name or ""})
 
     def url_args(self) -> dict:
         args = {
@@ -142,27 +148,15 @@ def activity_list():
                   types=ACTIVITY_TYPES, log_form=log_form_context(), errors={}, form={}, **context)
 
 
+ACTIVITY_PICKERS = ("contact", "company", "deal")
+
+
 def _activity_form_data(form: MultiDict) -> dict:
-    data = {
+    return {
         **text_fields(form, ("subject", "body")),
         **choice_fields(form, ("type",)),
         **datetime_fields(form, ("occurred_at",)),
     }
-    if "contact_query" in form:
-        data.update(contact_link(form, _workspace_id()))
-    return data
-
-
-def _resolving_contact_name(data: dict, action):
-    """Activities take a contact id only; a typed contact name is resolved by the tasks' rule first."""
-    name = data.pop("contact_name", None)
-
-    def run(loaded: dict):
-        if name is not None:
-            loaded = {**loaded, **resolve_names(_workspace_id(), {"contact_name": name})}
-        return action(loaded)
-
-    return run
 
 
 @bp.get("/activities/new")
@@ -176,16 +170,18 @@ def log_activity():
     data = _activity_form_data(form)
     links, target = prelinked(form, data, LOG_TARGETS, "#just-logged-list")
     log_form = log_form_context(target, links, form.get("next", ""))
+    picks = read_picks(form, ACTIVITY_PICKERS, _workspace_id())
+    data.update(picks.data)
     try:
-        activity, _created = run_service(ActivityInput(), data, _resolving_contact_name(
-            data, lambda d: activities.log_activity(_workspace_id(), current_user.id, d)))
+        activity, _created = run_service(
+            ActivityInput(), data, lambda d: activities.log_activity(_workspace_id(), current_user.id, d), picks=picks)
     except FormInvalid as exc:
         if is_htmx():
             return render("activities/_log_form.html", status=422, log_form=log_form, errors=exc.errors,
-                          form=form, types=ACTIVITY_TYPES,
+                          candidates=exc.candidates, form=form, types=ACTIVITY_TYPES,
                           headers={"HX-Retarget": "#log-activity", "HX-Reswap": "outerHTML"})
         return render("activities/new.html", status=422, types=ACTIVITY_TYPES, log_form=log_form,
-                      errors=exc.errors, form=form)
+                      errors=exc.errors, candidates=exc.candidates, form=form)
     if is_htmx():
         return render("activities/_logged.html", activity=activity, log_form=log_form, errors={}, form={},
                       types=ACTIVITY_TYPES)
@@ -217,21 +213,25 @@ def activity_entry(activity_id: str):
 def edit_activity(activity_id: str):
     activity = activities.get_activity(_workspace_id(), activity_id, for_update=request.method == "POST")
     errors: dict = {}
+    candidates: dict = {}
     form = request.form if request.method == "POST" else {}
     if request.method == "POST":
+        data = _activity_form_data(request.form)
+        picks = read_picks(request.form, ACTIVITY_PICKERS, _workspace_id())
+        data.update(picks.data)
         try:
-            data = _activity_form_data(request.form)
-            run_service(ActivityUpdate(), data, _resolving_contact_name(
-                data, lambda d: activities.update_activity(activity, d)), partial=True)
+            run_service(ActivityUpdate(), data, lambda d: activities.update_activity(activity, d),
+                        partial=True, picks=picks)
         except FormInvalid as exc:
-            errors = exc.errors
+            errors, candidates = exc.errors, exc.candidates
         else:
             if is_htmx():
                 return render("activities/_entry.html", activity=activity)
             return redirect_next(url_for("web.activity_list"))
     status = 422 if errors else 200
     template = "activities/_entry_form.html" if is_htmx() else "activities/edit.html"
-    return render(template, status=status, activity=activity, form=form, errors=errors, types=ACTIVITY_TYPES)
+    return render(template, status=status, activity=activity, form=form, errors=errors, candidates=candidates,
+                  types=ACTIVITY_TYPES)
 
 
 @bp.route("/activities/<activity_id>/delete", methods=["GET", "POST"])

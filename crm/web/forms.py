@@ -7,26 +7,35 @@ services; this module only translates between HTML form fields and those inputs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from crm.models import Contact
+from crm.models import Company, Contact, Deal
 from crm.services.errors import AmbiguousReference, NotFound, ValidationFailed
+from crm.services.links import (
+    records_by_ids,
+    resolve_company_name,
+    resolve_contact_name,
+    resolve_deal_name,
+)
 from crm.services.records import get_record
 from crm.web.timezones import local_input_to_rfc3339
 
 # Error keys from schemas and services, and the form field that shows them.
-ERROR_FIELD = {"contact_name": "contact", "contact_id": "contact", "company_name": "company", "_schema": "form"}
+ERROR_FIELD = {"contact_name": "contact", "contact_id": "contact", "company_name": "company", "company_id": "company",
+               "deal_id": "deal", "_schema": "form"}
 
 Errors = dict[str, list[str]]
 
 
 class FormInvalid(Exception):
-    def __init__(self, errors: Errors):
+    def __init__(self, errors: Errors, candidates: dict | None = None):
         super().__init__("The form has errors.")
         self.errors = errors
+        self.candidates = candidates or {}  # picker kind -> records an ambiguous name matched
 
 
 def _field_errors(messages: Any) -> Errors:
@@ -57,16 +66,25 @@ def errors_from(exc: Exception) -> Errors:
     raise TypeError(exc)
 
 
-def run_service(schema: Schema, data: dict, action: Callable[[dict], Any], *, partial: bool = False) -> Any:
-    """Load `data` through the schema and hand it to the service; failures become FormInvalid."""
+def run_service(schema: Schema, data: dict, action: Callable[[dict], Any], *, partial: bool = False,
+                picks: Picks | None = None) -> Any:
+    """Load `data` through the schema and hand it to the service; failures become FormInvalid.
+
+    Picker problems (`picks`) stop the action, but the schema still reports the other fields, so
+    one answer shows everything that needs fixing."""
+    from crm.extensions import db
+
     try:
         loaded = schema.load(data, partial=partial)
+        if picks is not None and picks.errors:
+            raise FormInvalid(picks.errors, picks.candidates)
         return action(loaded)
     except (ValidationError, ValidationFailed, AmbiguousReference) as exc:
-        from crm.extensions import db
-
         db.session.rollback()
-        raise FormInvalid(errors_from(exc)) from exc
+        errors = errors_from(exc)
+        if picks is not None:
+            errors = {**errors, **picks.errors}
+        raise FormInvalid(errors, picks.candidates if picks else None) from exc
 
 
 def text_fields(form: MultiDict, names: Iterable[str]) -> dict:
@@ -100,36 +118,76 @@ def datetime_fields(form: MultiDict, names: Iterable[str], *, nullable: Iterable
     return _picked_fields(form, names, nullable, local_input_to_rfc3339)
 
 
-def contact_link(form: MultiDict, workspace_id: str) -> dict:
-    """The contact picker: a picked id, or else the typed name for the service to resolve.
+# The record pickers (templates/_macros.html): kind -> model, name resolver, plural.
+PICKERS = {
+    "contact": (Contact, resolve_contact_name, "contacts"),
+    "company": (Company, resolve_company_name, "companies"),
+    "deal": (Deal, resolve_deal_name, "deals"),
+}
 
-    Fields: `contact_id` (picked or pre-linked), `contact_query` (the text box). A blank text box
-    clears the link; text that is still the picked contact's name keeps the picked id.
+
+@dataclass
+class Picks:
+    """What the pickers of a posted form link to, and what they could not decide."""
+
+    data: dict = field(default_factory=dict)  # "contact_id": id or None (cleared)
+    errors: Errors = field(default_factory=dict)  # "contact": [message]
+    candidates: dict = field(default_factory=dict)  # "contact": [records to choose from]
+
+
+def read_picks(form: MultiDict, kinds: Iterable[str], workspace_id: str) -> Picks:
+    """The pickers' fields, turned into link ids.
+
+    Per kind: `<kind>_query` (the text box), `<kind>_id` (the id the combobox picked, or the
+    current link), `<kind>_pick` (a radio among the candidates of an ambiguous name, no
+    JavaScript needed). A blank text box clears the link; a chosen radio wins; text that is still
+    the picked record's name keeps its id; other text is resolved by name (SPEC §3), and an
+    ambiguous name answers with its candidates. A picker that is not on the form changes nothing.
     """
-    if "contact_query" not in form:
-        picked = form.get("contact_id", "").strip()
-        return {"contact_id": picked} if picked else {}
-    query = form.get("contact_query", "").strip()
-    picked = form.get("contact_id", "").strip()
-    if not query:
-        return {"contact_id": None}
-    if picked:
-        try:
-            contact = get_record(Contact, workspace_id, picked)
-        except NotFound:
-            contact = None
-        if contact is not None and (contact.name or "") == query:
-            return {"contact_id": picked}
-    return {"contact_name": query}
+    picks = Picks()
+    for kind in kinds:
+        model, resolve, plural = PICKERS[kind]
+        id_field = f"{kind}_id"
+        if f"{kind}_query" not in form:
+            continue
+        query = form.get(f"{kind}_query", "").strip()
+        chosen = form.get(f"{kind}_pick", "").strip()
+        picked = form.get(id_field, "").strip()
+        if not query:
+            picks.data[id_field] = None
+        elif chosen:
+            picks.data[id_field] = chosen  # the service checks that it exists in the workspace
+        elif picked and _still_shown(model, workspace_id, picked, query):
+            picks.data[id_field] = picked
+        else:
+            try:
+                picks.data[id_field] = resolve(workspace_id, query[:255])
+            except ValidationFailed as exc:
+                picks.errors[kind] = [m for messages in exc.details.values() for m in messages]
+            except AmbiguousReference as exc:
+                picks.errors[kind] = [f"“{query}” matches several {plural}: choose one."]
+                picks.candidates[kind] = records_by_ids(workspace_id, model, [c["id"] for c in exc.candidates])
+    return picks
+
+
+def _still_shown(model, workspace_id: str, record_id: str, query: str) -> bool:
+    """The picker's text is still what it shows for the picked record (a nameless contact: its email)."""
+    try:
+        record = get_record(model, workspace_id, record_id)
+    except NotFound:
+        return False
+    return query in {record.name or "", getattr(record, "email", None) or ""} - {""}
 
 
 LINK_FIELDS = ("contact_id", "company_id", "deal_id", "activity_id")
 
 
 def prelinked(form: MultiDict, data: dict, targets: tuple[str, ...], default_target: str) -> tuple[dict, str]:
-    """The hidden link ids of a pre-linked form (added to `data`; a contact picker on the form
-    decides the contact itself), and the list on the page the new row goes to."""
-    links = {name: form[name] for name in LINK_FIELDS if form.get(name)}
-    data.update({k: v for k, v in links.items() if k != "contact_id" or "contact_query" not in form})
+    """The hidden link ids of a pre-linked form (added to `data`), and the list on the page the
+    new row goes to. A link that a picker on the form decides is not a pre-link: the fresh form
+    after a save must not carry the last record picked."""
+    links = {name: form[name] for name in LINK_FIELDS
+             if form.get(name) and f"{name.removesuffix('_id')}_query" not in form}
+    data.update(links)
     target = form.get("target") if form.get("target") in targets else default_target
     return links, target

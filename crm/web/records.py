@@ -1,18 +1,24 @@
-"""Contacts, companies and deals: searchable lists, record pages, the contact picker, timelines."""
+"""Contacts, companies and deals: lists, record pages, create / edit / delete, the record picker, timelines."""
 
 from __future__ import annotations
 
-from flask import abort, request, url_for
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from crm.models import ACTIVITY_TYPES, OPEN_TASK_STATUSES, Company, Contact, Deal
+from crm.schemas import CompanyInput, ContactInput, DealInput
 from crm.services import feed, records, tasks
+from crm.services.links import find_candidates
 from crm.web import bp
 from crm.web.activities import log_form_context
-from crm.web.rendering import current_path, is_htmx, list_page, render
+from crm.web.forms import PICKERS, FormInvalid, Picks, read_picks, run_service, text_fields
+from crm.web.rendering import current_path, is_htmx, list_page, redirect_next, render
 from crm.web.tasks import quick_add_context
+from crm.web.toasts import toast
 
-PICKER_LIMIT = 8
 TIMELINE_LIMIT = 25
 TIMELINE_FILTERS = ("contact_id", "company_id", "deal_id")
 
@@ -102,11 +108,159 @@ def timeline():
     return render("records/timeline.html", **context)
 
 
+# --- The record picker (SPEC §14) -------------------------------------------------------
+
+PICKER_LIMIT = 10
+
+
+def _picker_options(kind: str):
+    """The options of a picker's listbox for what was typed (static/picker.js fetches them)."""
+    model = PICKERS[kind][0]
+    query = (request.args.get("q") or "").strip()[:200]
+    found = find_candidates(_workspace_id(), model, query, PICKER_LIMIT) if query else []
+    return render("records/_picker_options.html", kind=kind, records=found, query=query)
+
+
 @bp.get("/contacts/picker")
 def contact_picker():
-    """Search-as-you-type for the contact field of task and activity forms."""
-    query = (request.args.get("contact_query") or "").strip()[:200]
-    contacts = []
-    if query:
-        contacts = records.list_contacts(_workspace_id(), {"q": query, "sort": "name", "limit": PICKER_LIMIT}).items
-    return render("records/_picker_results.html", contacts=contacts, query=query)
+    return _picker_options("contact")
+
+
+@bp.get("/companies/picker")
+def company_picker():
+    return _picker_options("company")
+
+
+@bp.get("/deals/picker")
+def deal_picker():
+    return _picker_options("deal")
+
+
+# --- Create, edit, delete ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecordForm:
+    singular: str  # "contact"
+    schema: type
+    create: Callable
+    update: Callable
+    delete: Callable
+    text_fields: tuple[str, ...]
+    pickers: tuple[str, ...]
+
+
+RECORD_FORMS = {
+    "contacts": RecordForm("contact", ContactInput, records.create_contact, records.update_contact,
+                           records.delete_contact, ("first_name", "last_name", "email", "phone"), ("company",)),
+    "companies": RecordForm("company", CompanyInput, records.create_company, records.update_company,
+                            records.delete_company, ("name", "domain"), ()),
+    "deals": RecordForm("deal", DealInput, records.create_deal, records.update_deal, records.delete_deal,
+                        ("name", "stage"), ("company", "contact")),
+}
+
+
+def record_title(record) -> str:
+    return record.name or f"Unnamed {type(record).__name__.lower()}"
+
+
+def _form_data(kind: str, form) -> tuple[dict, Picks]:
+    spec = RECORD_FORMS[kind]
+    data = text_fields(form, spec.text_fields)
+    if kind == "deals":
+        # Blank means none; the schema checks the rest (amount "1500.00", currency "EUR").
+        for name in ("amount", "currency", "close_date"):
+            if name in form:
+                value = form[name].strip()
+                data[name] = (value.upper() if name == "currency" else value) or None
+    picks = read_picks(form, spec.pickers, _workspace_id())
+    data.update(picks.data)
+    return data, picks
+
+
+def _form_context(kind: str, record, form, errors, candidates) -> dict:
+    return {"kind": kind, "spec": RECORD_FORMS[kind], "record": record, "form": form, "errors": errors,
+            "candidates": candidates, "title": KINDS[kind][3], "inline": is_htmx()}
+
+
+def _page_url(kind: str, record) -> str:
+    return url_for(f"web.{RECORD_FORMS[kind].singular}_page", record_id=record.id)
+
+
+def _new_record(kind: str):
+    """The form for a new record: inline on the list (htmx), or a page of its own."""
+    template = "records/_form.html" if is_htmx() else "records/form_page.html"
+    return render(template, **_form_context(kind, None, {}, {}, {}))
+
+
+def _create_record(kind: str):
+    spec = RECORD_FORMS[kind]
+    data, picks = _form_data(kind, request.form)
+    try:
+        record = run_service(spec.schema(), data, lambda d: spec.create(_workspace_id(), d), picks=picks)
+    except FormInvalid as exc:
+        context = _form_context(kind, None, request.form, exc.errors, exc.candidates)
+        if is_htmx():
+            return render("records/_form.html", status=422, **context,
+                          headers={"HX-Retarget": "#record-form", "HX-Reswap": "outerHTML"})
+        return render("records/form_page.html", status=422, **context)
+    toast(f"Added “{record_title(record)}”.")
+    if is_htmx():
+        return render("records/_created.html", record=record, kind=kind)
+    return redirect(_page_url(kind, record), code=303)
+
+
+def _edit_record(kind: str, record_id: str):
+    """Edit in place on the record page (htmx swaps the page head), or on a page of its own."""
+    spec = RECORD_FORMS[kind]
+    record = records.get_record(KINDS[kind][0], _workspace_id(), record_id, for_update=request.method == "POST")
+    errors: dict = {}
+    candidates: dict = {}
+    if request.method == "POST":
+        data, picks = _form_data(kind, request.form)
+        try:
+            run_service(spec.schema(), data, lambda d: spec.update(record, d), partial=True, picks=picks)
+        except FormInvalid as exc:
+            errors, candidates = exc.errors, exc.candidates
+        else:
+            toast(f"Saved “{record_title(record)}”.")
+            if is_htmx():
+                return render("records/_head.html", record=record, kind=kind)
+            return redirect_next(_page_url(kind, record))
+    context = _form_context(kind, record, request.form if request.method == "POST" else {}, errors, candidates)
+    status = 422 if errors else 200
+    return render("records/_form.html" if is_htmx() else "records/form_page.html", status=status, **context)
+
+
+def _restore_url(kind: str, record_id: str) -> str | None:
+    """Undo for a delete, once the trash (SPEC §13) has its restore routes."""
+    endpoint = f"web.restore_{RECORD_FORMS[kind].singular}"
+    if endpoint in current_app.view_functions:
+        return url_for(endpoint, record_id=record_id)
+    return None
+
+
+def _delete_record(kind: str, record_id: str):
+    spec = RECORD_FORMS[kind]
+    record = records.get_record(KINDS[kind][0], _workspace_id(), record_id, for_update=request.method == "POST")
+    if request.method != "POST":  # GET and HEAD only ask; only a POST deletes
+        return render("records/confirm_delete.html", record=record, kind=kind, spec=spec)
+    title = record_title(record)
+    spec.delete(record)
+    toast(f"Deleted “{title}”.", undo_url=_restore_url(kind, record_id))
+    if is_htmx():
+        return render("tasks/_deleted.html")
+    return redirect_next(url_for(f"web.{kind}_list"))
+
+
+def _register_record_forms(kind: str) -> None:
+    singular = RECORD_FORMS[kind].singular
+    bp.add_url_rule(f"/{kind}/new", f"new_{singular}", lambda: _new_record(kind), methods=["GET"])
+    bp.add_url_rule(f"/{kind}", f"create_{singular}", lambda: _create_record(kind), methods=["POST"])
+    bp.add_url_rule(f"/{kind}/<record_id>/edit", f"edit_{singular}",
+                    lambda record_id: _edit_record(kind, record_id), methods=["GET", "POST"])
+    bp.add_url_rule(f"/{kind}/<record_id>/delete", f"delete_{singular}",
+                    lambda record_id: _delete_record(kind, record_id), methods=["GET", "POST"])
+
+
+for _kind in RECORD_FORMS:
+    _register_record_forms(_kind)

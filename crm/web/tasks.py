@@ -16,9 +16,9 @@ from crm.web import bp
 from crm.web.forms import (
     FormInvalid,
     choice_fields,
-    contact_link,
     datetime_fields,
     prelinked,
+    read_picks,
     run_service,
     text_fields,
 )
@@ -35,6 +35,7 @@ QUICK_VIEWS = {
     "all": "All",
 }
 QUICK_ADD_TARGETS = ("#task-list", "#record-tasks")
+TASK_PICKERS = ("contact", "company", "deal")
 ONE_SECOND = timedelta(seconds=1)
 
 
@@ -166,8 +167,6 @@ def _task_form_data(form: MultiDict) -> dict:
         **choice_fields(form, ("type", "status", "priority", "owner_id"), nullable=("owner_id",)),
         **datetime_fields(form, ("due_at",), nullable=("due_at",)),
     }
-    if "contact_query" in form:
-        data.update(contact_link(form, _workspace_id()))
     data.update(_repeat_field(form))
     data.update(_duration_field(form))
     if form.get("activity_id"):
@@ -222,14 +221,18 @@ def create_task():
     data = _task_form_data(form)
     links, target = prelinked(form, data, QUICK_ADD_TARGETS, "#task-list")
     quick_add = quick_add_context(target, links, form.get("next", ""))
+    picks = read_picks(form, TASK_PICKERS, _workspace_id())
+    data.update(picks.data)
     try:
-        task = run_service(TaskInput(), data, lambda d: tasks.create_task(_workspace_id(), current_user.id, d))
+        task = run_service(TaskInput(), data, lambda d: tasks.create_task(_workspace_id(), current_user.id, d),
+                           picks=picks)
     except FormInvalid as exc:
         if is_htmx():
             return render("tasks/_quick_add.html", status=422, quick_add=quick_add, errors=exc.errors,
-                          form=form, headers={"HX-Retarget": "#quick-add", "HX-Reswap": "outerHTML"})
-        return render("tasks/new.html", status=422, form=form, errors=exc.errors, users=_users(),
-                      types=TASK_TYPES, repeat_choices=REPEAT_CHOICES, repeat_choice=repeat_choice)
+                          candidates=exc.candidates, form=form,
+                          headers={"HX-Retarget": "#quick-add", "HX-Reswap": "outerHTML"})
+        return render("tasks/new.html", status=422, form=form, errors=exc.errors, candidates=exc.candidates,
+                      users=_users(), types=TASK_TYPES, repeat_choices=REPEAT_CHOICES, repeat_choice=repeat_choice)
     if is_htmx():
         return render("tasks/_created.html", task=task, quick_add=quick_add, errors={}, form={})
     return redirect_next(url_for("web.task_list"))
@@ -264,13 +267,17 @@ def task_row(task_id: str):
 def edit_task(task_id: str):
     task = tasks.get_task(_workspace_id(), task_id, for_update=request.method == "POST")
     errors: dict = {}
+    candidates: dict = {}
     form = request.form if request.method == "POST" else {}
     if request.method == "POST":
         data = _task_form_data(request.form)
+        picks = read_picks(request.form, TASK_PICKERS, _workspace_id())
+        data.update(picks.data)
         try:
-            run_service(TaskUpdate(), data, lambda d: tasks.update_task(task, d, actor_id=current_user.id), partial=True)
+            run_service(TaskUpdate(), data, lambda d: tasks.update_task(task, d, actor_id=current_user.id),
+                        partial=True, picks=picks)
         except FormInvalid as exc:
-            errors = exc.errors
+            errors, candidates = exc.errors, exc.candidates
         else:
             if is_htmx():
                 return render("tasks/_row.html", task=task)
@@ -278,9 +285,9 @@ def edit_task(task_id: str):
     status = 422 if errors else 200
     if is_htmx():
         return render("tasks/_row_form.html", status=status, task=task, form=form, errors=errors,
-                      users=_users())
-    return render("tasks/edit.html", status=status, task=task, form=form, errors=errors, users=_users(),
-                  types=TASK_TYPES, repeat_choices=REPEAT_CHOICES, repeat_choice=repeat_choice)
+                      candidates=candidates, users=_users())
+    return render("tasks/edit.html", status=status, task=task, form=form, errors=errors, candidates=candidates,
+                  users=_users(), types=TASK_TYPES, repeat_choices=REPEAT_CHOICES, repeat_choice=repeat_choice)
 
 
 def _row_or_redirect(task):

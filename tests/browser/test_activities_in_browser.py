@@ -19,7 +19,7 @@ def test_logging_an_activity_adds_it_without_reload(page, live_server, seed, app
     form.get_by_label("Subject").fill("Discovery call with Grace")
     form.get_by_label("Notes").fill("Budget **confirmed** for Q3.")
     form.get_by_label("Contact").press_sequentially("hopp", delay=30)
-    form.get_by_role("radio", name=re.compile("Grace Hopper")).check()
+    form.get_by_role("option", name=re.compile("Grace Hopper")).click()
     expect(form.get_by_label("Contact")).to_have_value("Grace Hopper")
     form.get_by_role("button", name="Log activity").click()
 

@@ -54,15 +54,6 @@ def test_deal_page_and_timeline_load_more(web):
     assert "Step 00" in rest and "<html" not in rest
 
 
-def test_contact_picker_returns_matching_contacts_of_this_workspace_only(web, other_web):
-    mine = web.contact("Hans", "Müller")
-    other_web.contact("Hans", "Other")
-    text = web.text(web.get("/contacts/picker?contact_query=hans mull", htmx=True))
-    assert f'value="{mine}"' in text and "Hans Other" not in text
-    assert 'type="radio" name="contact_id"' in text
-    assert web.text(web.get("/contacts/picker?contact_query=")).strip() == ""
-
-
 @pytest.mark.parametrize("kind", ["contacts", "companies", "deals"])
 def test_another_workspaces_record_is_not_found(web, other_web, kind):
     make = {"contacts": lambda: other_web.contact("A", "B"), "companies": lambda: other_web.company("C"),

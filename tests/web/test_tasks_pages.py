@@ -286,7 +286,8 @@ def test_ambiguous_contact_name_lists_the_candidates(web):
     response = web.post("/tasks", {"title": "Call Ada", "contact_query": "ada"})
     assert response.status_code == 422
     text = web.text(response)
-    assert "matches several records" in text and "Ada Lovelace" in text and "Ada Byron" in text
+    assert "matches several contacts" in text and "Ada Lovelace" in text and "Ada Byron" in text
+    assert text.count('type="radio" name="contact_pick"') == 2
 
 
 def test_picked_contact_is_linked_by_id(web):

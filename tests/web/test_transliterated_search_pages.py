@@ -17,7 +17,7 @@ def test_search_boxes_find_names_by_their_transliteration(web):
     assert "Ærø Shipping" in web.text(web.get("/companies?q=aero"))
     assert "renewal" in web.text(web.get("/deals?q=dorde"))
     assert row_ids(web.text(web.get("/tasks?view=all&q=lukasiewicz"))) == [call]
-    picker = web.text(web.get("/contacts/picker?contact_query=SOREN", htmx=True))
+    picker = web.text(web.get("/contacts/picker?q=SOREN", htmx=True))
     assert "Søren Kierkegaard" in picker and "Hopper" not in picker
 
 
