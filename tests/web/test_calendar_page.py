@@ -415,3 +415,38 @@ def test_the_week_and_month_read_a_fixed_number_of_statements(web, teammate, cou
     assert max(small.values()) <= 7  # with the session, the owner choices and the bell of every page
     page = calendar(web, "view=month&date=2026-12-07")
     assert len([i for i in items_of(page) if "kind-repeat" in i["classes"]]) > 20
+
+
+def test_open_recurring_tasks_are_found_by_their_own_index_on_sqlite(sqlite_api):
+    """However many tasks an owner has, the calendar reads only their open recurring ones to
+    draw repeats (the partial index of migration d5e3b1f8c6a2; SQLite uses it only when the
+    query states its condition with the same literals)."""
+    import zoneinfo
+
+    from sqlalchemy import event
+
+    from crm.extensions import db
+    from crm.services import calendar as calendar_service
+
+    app, api = sqlite_api
+    api.create("/tasks", {"title": "Standup", "due_at": "2026-12-01T09:00:00Z", "recurrence": "FREQ=DAILY"})
+    api.create("/tasks", {"title": "Once", "due_at": "2026-12-08T09:00:00Z"})
+    seen = []
+
+    def capture(conn, cursor, statement, parameters, *args):
+        if "recurrence IS NOT NULL" in statement:
+            seen.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            found = calendar_service.calendar_range(api.workspace_id, api.user_id, datetime(2026, 12, 7),
+                                                    datetime(2026, 12, 14), zoneinfo.ZoneInfo("UTC"))
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        assert [(i.kind, i.start.day) for i in found.items if i.title == "Standup"] == [
+            ("repeat", day) for day in range(7, 14)]
+        (statement, parameters), = seen
+        plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    assert any("ix_tasks_ws_owner_recurring" in row[-1] for row in plan), plan
