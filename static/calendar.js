@@ -1,8 +1,8 @@
 // The calendar page: drag a task to another day (month view: it keeps its time of day) or to a
 // half-hour slot (week view: day and time), or to a day's all-day row (keeps its time of day).
 // One POST to the task's move URL, answered with the calendar region (swapped by htmx) and a
-// toast with Undo. Without this script, each task has a "Move" control and the list by day has
-// a date field per task; both are plain forms.
+// toast with Undo. From the keyboard, "Move" on a task opens a form with its Due field. Without
+// this script the grid is hidden and the list by day has a date field per task (plain forms).
 (function () {
   "use strict";
   let dragged = null;
@@ -68,6 +68,56 @@
 
   document.addEventListener("dragend", finish);
 
+  // "Move": the calendar's one move form (#cal-move) opens on the item, with its Due field (a date
+  // for an all-day task). Save posts it like a drop; Escape or Cancel closes it.
+  function moveForm() { return document.getElementById("cal-move"); }
+
+  function closeMove(returnFocus) {
+    const form = moveForm();
+    if (!form || form.hidden) { return; }
+    const item = form.closest(".cal-item");
+    form.hidden = true;
+    if (returnFocus && item) {
+      const button = item.querySelector(".cal-move-button");
+      if (button) { button.focus(); }
+    }
+  }
+
+  function openMove(item, button) {
+    const form = moveForm();
+    if (!form) { return; }
+    if (!form.hidden && form.closest(".cal-item") === item) { closeMove(true); return; }
+    const due = form.querySelector("[name=due]");
+    due.type = item.dataset.allDay ? "date" : "datetime-local";
+    due.value = item.dataset.due || "";
+    form.querySelector("[name=version]").value = item.dataset.version || "";
+    form.action = item.dataset.moveUrl;
+    document.getElementById("cal-move-title").textContent = ": " + (button.dataset.title || "");
+    item.appendChild(form);
+    form.hidden = false;
+    due.focus();
+  }
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("#calendar .cal-move-button");
+    if (button) { openMove(button.closest(".cal-item"), button); return; }
+    if (event.target.closest && event.target.closest("#cal-move [data-cal-cancel]")) { closeMove(true); }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && event.target.closest && event.target.closest("#cal-move")) {
+      event.preventDefault();
+      closeMove(true);
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (form.id !== "cal-move") { return; }
+    event.preventDefault();
+    window.htmx.ajax("POST", form.action, { source: form, target: "#calendar", swap: "outerHTML" });
+  });
+
   // The week view opens at 07:00 rather than midnight (and keeps its scroll after a swap).
   let scrolled = null;
   function scrollWeek() {
@@ -75,7 +125,7 @@
     if (!body) { return; }
     if (scrolled !== null) { body.scrollTop = scrolled; return; }
     const seven = body.querySelector(".cal-slot.row-s14");
-    if (seven) { body.scrollTop = seven.offsetTop - body.offsetTop; }
+    if (seven) { body.scrollTop = seven.offsetTop; }  // .cal-body is the slots' offsetParent
   }
   document.addEventListener("htmx:beforeSwap", function (event) {
     const body = document.querySelector("#calendar .cal-body");

@@ -63,7 +63,7 @@ def test_the_move_control_works_from_the_keyboard(page, live_server, seed):
     page.goto(f"{live_server}/calendar?view=week&date=2026-12-07")
     mark_page(page)
     item = page.locator(f"#cal-{task_id}")
-    item.get_by_text("Move").focus()
+    item.get_by_role("button", name="Move “Send the contract”").focus()
     page.keyboard.press("Enter")
     field = item.get_by_label("Due: Send the contract")
     expect(field).to_be_visible()
@@ -125,7 +125,8 @@ def test_axe_finds_no_violations_on_the_week_and_month(browser, live_server, acc
             page.goto(f"{live_server}/calendar?view={view}&date=2026-12-07")
             assert axe_violations(page) == [], view
         page.goto(f"{live_server}/calendar?view=week&date=2026-12-07")
-        page.get_by_text("Move").first.click()  # an open Move form too
+        page.get_by_role("button", name=re.compile("^Move")).first.click()  # an open Move form too
+        expect(page.locator("#cal-move")).to_be_visible()
         assert axe_violations(page) == []
     finally:
         context.close()
