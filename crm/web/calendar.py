@@ -181,7 +181,7 @@ def _context(cal: CalendarView, errors: dict | None = None) -> dict:
     users = accounts.workspace_users(current_user.workspace_id)
     return {"cal": cal, "days": days, "weeks": weeks, "truncated": found.truncated, "today": local_today(),
             "users": users, "errors": errors or {}, "here": cal.url(), "cell_items": MONTH_CELL_ITEMS,
-            "slots": SLOTS}
+            "slots": SLOTS, "fragment": is_htmx()}
 
 
 @bp.get("/calendar")

@@ -298,6 +298,7 @@ def test_dropping_on_a_week_slot_sets_day_and_time_and_undo_restores_it_exactly(
     assert response.status_code == 200
     fragment = web.text(response)
     assert fragment.startswith('<div id="calendar"') and "<html" not in fragment
+    assert "<noscript>" not in fragment  # the list by day is for pages without scripts
     moved = item_for(fragment, task)
     assert moved["day"] == "2026-12-10" and slot(moved) == (29, 1)
     assert web.load_task(task).due_at == datetime(2026, 12, 10, 13, 30)
