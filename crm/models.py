@@ -290,6 +290,10 @@ class Task(Versioned, db.Model):
               postgresql_where=text("status IN ('pending', 'in_progress')"),
               sqlite_where=text("status IN ('pending', 'in_progress')")),
         Index("ix_tasks_ws_status_due", "workspace_id", "status", "due_at"),
+        # The calendar's open recurring tasks of a user (crm/services/calendar.py, calendar_range).
+        Index("ix_tasks_ws_owner_recurring", "workspace_id", "owner_id", "due_at",
+              postgresql_where=text("recurrence IS NOT NULL AND status IN ('pending', 'in_progress')"),
+              sqlite_where=text("recurrence IS NOT NULL AND status IN ('pending', 'in_progress')")),
         # A record's tasks, newest first, without a sort.
         Index("ix_tasks_contact_created", "contact_id", "workspace_id", "created_at", "id"),
         Index("ix_tasks_company_created", "company_id", "workspace_id", "created_at", "id"),

@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import secrets
 import zoneinfo
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import icalendar
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from crm.database import writes
 from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, Activity, Task, User, new_calendar_token
 from crm.services import recurrence
+from crm.services.tasks import status_condition
 
 MAX_EVENTS = 5000  # per kind; a feed is refetched every few minutes by every subscribed client
 PRODID = "-//Followup//Calendar feed//EN"
@@ -158,3 +161,99 @@ def calendar_feed(user: User, base_url: str) -> bytes:
         cal.add_component(activity_event(activity, zone, base_url))
     cal.add_missing_timezones()
     return cal.to_ical()
+
+
+# --- The calendar page: what a date range holds ----------------------------------------------
+
+MAX_RANGE_TASKS = 1000  # per range and kind: a month of a busy owner fits many times over
+MAX_SERIES = 200  # open recurring tasks whose occurrences are shown
+MAX_OCCURRENCES = 62  # per series and range (a daily task over a six-week month grid)
+SHOWN_TASK_STATUSES = ["pending", "in_progress", "completed"]
+
+
+@dataclass
+class CalendarItem:
+    """One thing on the calendar: a task (`kind` "task"), a next occurrence of a recurring task
+    that does not exist yet ("repeat", `record` is the open task it repeats), or a scheduled
+    activity ("activity"). `start` and `end` are in the zone the range was asked in."""
+
+    kind: str
+    record: Task | Activity
+    start: datetime
+    end: datetime | None
+    all_day: bool
+
+    @property
+    def title(self) -> str:
+        if isinstance(self.record, Task):
+            return self.record.title
+        return self.record.subject or self.record.type.replace("_", " ").capitalize()
+
+    @property
+    def movable(self) -> bool:
+        return self.kind == "task"
+
+
+@dataclass
+class CalendarRange:
+    items: list[CalendarItem]
+    truncated: bool  # more tasks or activities fell in the range than are shown
+
+
+def _task_item(task: Task, zone: zoneinfo.ZoneInfo, kind: str = "task", due_at: datetime | None = None) -> CalendarItem:
+    due_at = due_at or task.due_at
+    start = _aware(due_at).astimezone(zone)
+    all_day = not task.duration and start.time() == time(0, 0)
+    end = start + timedelta(seconds=task.duration) if task.duration else None
+    return CalendarItem(kind, task, start, end, all_day)
+
+
+def calendar_range(workspace_id: str, owner_id: str | None, start: datetime, end: datetime,
+                   zone: zoneinfo.ZoneInfo) -> CalendarRange:
+    """What the calendar shows from `start` to `end` (naive UTC, end exclusive), in `zone`:
+    the tasks due then (open and completed; cancelled ones are not shown), the next occurrences
+    of open recurring tasks falling then, and the scheduled activities. `owner_id` None: everyone's.
+
+    Three statements whatever the range holds. A task due exactly at midnight in `zone` without a
+    duration is all-day, as in the feed; a time block (a duration) ends `duration` later. Items are
+    placed at their start: a block that began before `start` is not in the range."""
+    light = (lazyload(Task.contact), lazyload(Task.company), lazyload(Task.deal))
+    owned = [Task.owner_id == owner_id] if owner_id else []
+    due = list(db.session.execute(
+        select(Task).options(*light)
+        .where(Task.workspace_id == workspace_id, *owned, Task.due_at >= start, Task.due_at < end,
+               status_condition(SHOWN_TASK_STATUSES))
+        .order_by(Task.due_at, Task.id).limit(MAX_RANGE_TASKS + 1)
+    ).unique().scalars())
+    # The open head of each series (its next occurrence not made yet), however long ago it was due.
+    series = db.session.execute(
+        select(Task).options(*light)
+        .where(Task.workspace_id == workspace_id, *owned, Task.recurrence.is_not(None),
+               status_condition(list(OPEN_TASK_STATUSES)), Task.due_at < end, Task.next_task_id.is_(None))
+        .order_by(Task.due_at.desc()).limit(MAX_SERIES)
+    ).unique().scalars()
+    activity_owner = [Activity.owner_id == owner_id] if owner_id else []
+    scheduled = list(db.session.execute(
+        select(Activity).options(lazyload(Activity.contact), lazyload(Activity.company), lazyload(Activity.deal),
+                                 lazyload(Activity.attendee_links))
+        .where(Activity.workspace_id == workspace_id, *activity_owner, Activity.occurred_at >= start,
+               Activity.occurred_at < end, Activity.status == "scheduled")
+        .order_by(Activity.occurred_at, Activity.id).limit(MAX_RANGE_TASKS + 1)
+    ).unique().scalars())
+    truncated = len(due) > MAX_RANGE_TASKS or len(scheduled) > MAX_RANGE_TASKS
+    items = [_task_item(task, zone) for task in due[:MAX_RANGE_TASKS]]
+    shown = {(task.recurrence_of or task.id, task.due_at) for task in due}
+    for head in series:
+        try:
+            moments = recurrence.occurrences_between(head.recurrence, head.due_at, recurrence.owner_zone(head),
+                                                     start, end, limit=MAX_OCCURRENCES)
+        except recurrence.InvalidRule:  # a rule stored before the rules were checked: no repeats shown
+            continue
+        key = head.recurrence_of or head.id
+        items.extend(_task_item(head, zone, "repeat", moment) for moment in moments if (key, moment) not in shown)
+    for activity in scheduled[:MAX_RANGE_TASKS]:
+        begins = _aware(activity.occurred_at).astimezone(zone)
+        items.append(CalendarItem("activity", activity, begins,
+                                  begins + timedelta(seconds=activity.duration) if activity.duration else None, False))
+    items.sort(key=lambda item: (not item.all_day, item.start, item.title.casefold(), item.record.id))
+    return CalendarRange(items, truncated)

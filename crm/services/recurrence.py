@@ -260,3 +260,30 @@ def upcoming(rule: str, due_at: datetime, zone: zoneinfo.ZoneInfo, count: int = 
         rule = rule_after(rule)
     return result
 
+
+
+def occurrences_between(rule: str, due_at: datetime, zone: zoneinfo.ZoneInfo, start: datetime, end: datetime,
+                        limit: int = 100) -> list[datetime]:
+    """The due times the series of a task due at `due_at` will have from `start` (inclusive) to
+    `end` (exclusive), after `due_at` itself: what completing it again and again would make.
+    All naive UTC; `rule` is read from `due_at` in `zone`, with COUNT and UNTIL as next_due_at reads them."""
+    parts = parse_rule(rule)
+    left = int(parts["COUNT"]) - 1 if "COUNT" in parts else None
+    until = _until_value(parts["UNTIL"]) if "UNTIL" in parts else None
+    first = _local(due_at, zone)
+    found: list[datetime] = []
+    for following in _expander(parts, first).xafter(first, inc=False):
+        if left is not None:
+            if left <= 0:
+                break
+            left -= 1
+        if isinstance(until, datetime) and _utc(following, zone) > until:
+            break
+        if isinstance(until, date) and not isinstance(until, datetime) and following.date() > until:
+            break
+        moment = _utc(following, zone)
+        if moment >= end or len(found) >= limit:
+            break
+        if moment >= start:
+            found.append(moment)
+    return found

@@ -1,0 +1,276 @@
+"""The calendar page (SPEC §14): week and month views of a user's tasks, time blocks, next
+occurrences of recurring tasks and scheduled activities, in the user's time zone; moving a task
+to another day or time (drag and drop, the "Move" control, or the date field of the list that
+shows without JavaScript), with Undo."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+from flask import request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from crm.extensions import db
+from crm.fields import EARLIEST_DATE, LATEST_DATE, format_datetime
+from crm.schemas import TaskUpdate
+from crm.services import accounts, calendar, tasks
+from crm.services.errors import PreconditionFailed
+from crm.web import bp
+from crm.web.forms import FormInvalid, run_service
+from crm.web.rendering import current_path, format_local, is_htmx, redirect_next, render, safe_next
+from crm.web.timezones import (
+    local_day_start_utc,
+    local_input_to_rfc3339,
+    local_today,
+    to_local,
+    user_zone,
+)
+from crm.web.toasts import toast
+
+VIEWS = ("week", "month")
+SLOTS = 48  # half-hours of a day in the week view
+MAX_LANES = 4  # overlapping timed items side by side in a day column; more overlap in the last lane
+MONTH_CELL_ITEMS = 4  # items a month day shows before "N more"
+# Days the calendar can show: far enough from the ends of the stored range that every
+# conversion between zones stays inside it.
+FIRST_DAY, LAST_DAY = EARLIEST_DATE + timedelta(days=14), LATEST_DATE - timedelta(days=45)
+
+
+def _clamp(day: date) -> date:
+    return min(max(day, FIRST_DAY), LAST_DAY)
+
+
+def _month_start(day: date, months: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass
+class CalendarView:
+    """What the calendar shows, as it appears in the URL: `/calendar?view=week&date=2026-12-07`."""
+
+    view: str = "week"
+    day: date = field(default_factory=local_today)
+    owner: str = "me"  # "me", "any", or a user id
+
+    @classmethod
+    def from_args(cls, args: MultiDict | dict) -> CalendarView:
+        view = args.get("view") or "week"
+        try:
+            day = date.fromisoformat((args.get("date") or "").strip())
+        except ValueError:
+            day = local_today()
+        return cls(view=view if view in VIEWS else "week", day=_clamp(day),
+                   owner=(args.get("owner") or "me").strip()[:64] or "me")
+
+    @classmethod
+    def from_path(cls, path: str) -> CalendarView:
+        parts = urlsplit(path)
+        if parts.path != url_for("web.calendar_page"):
+            return cls()
+        return cls.from_args({k: v[0] for k, v in parse_qs(parts.query).items()})
+
+    @property
+    def first(self) -> date:
+        if self.view == "month":
+            start = _month_start(self.day)
+            return start - timedelta(days=start.weekday())
+        return self.day - timedelta(days=self.day.weekday())
+
+    @property
+    def last(self) -> date:
+        if self.view == "month":
+            end = _month_start(self.day, 1) - timedelta(days=1)
+            return end + timedelta(days=6 - end.weekday())
+        return self.first + timedelta(days=6)
+
+    @property
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+    @property
+    def title(self) -> str:
+        if self.view == "month":
+            return self.day.strftime("%B %Y")
+        first, last = self.first, self.last
+        if first.year != last.year:
+            return f"{first.strftime('%-d %b %Y')} – {last.strftime('%-d %b %Y')}"
+        if first.month != last.month:
+            return f"{first.strftime('%-d %b')} – {last.strftime('%-d %b %Y')}"
+        return f"{first.day} – {last.strftime('%-d %b %Y')}"
+
+    def url(self, **changes) -> str:
+        view = changes.get("view", self.view)
+        day = changes.get("day", self.day)
+        args = {"view": view, "date": day.isoformat()}
+        owner = changes.get("owner", self.owner)
+        if owner != "me":
+            args["owner"] = owner
+        return url_for("web.calendar_page", **args)
+
+    def step_url(self, step: int) -> str:
+        if self.view == "month":
+            return self.url(day=_clamp(_month_start(self.day, step)))
+        return self.url(day=_clamp(self.first + timedelta(days=7 * step)))
+
+    def owner_id(self) -> str | None:
+        if self.owner == "any":
+            return None
+        return current_user.id if self.owner == "me" else self.owner
+
+
+def _minutes(moment: datetime) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+@dataclass
+class Placed:
+    """A timed item in a week day column: the half-hour row it starts in, how many it spans, its lane."""
+
+    item: calendar.CalendarItem
+    row: int
+    span: int
+    lane: int = 0
+
+
+def _place(day: date, items: list[calendar.CalendarItem]) -> tuple[list[Placed], int]:
+    placed = []
+    for item in items:
+        row = _minutes(item.start) // 30
+        end = item.end if item.end and item.end > item.start else None
+        end_minutes = (1440 if end.date() > day else _minutes(end)) if end else _minutes(item.start) + 1
+        placed.append(Placed(item, row, max(1, min(SLOTS - row, math.ceil(end_minutes / 30) - row))))
+    lanes: list[int] = []  # the row each lane is free from
+    for entry in sorted(placed, key=lambda p: (p.row, -p.span)):
+        free = next((n for n, until in enumerate(lanes) if until <= entry.row), None)
+        if free is None:
+            lanes.append(0)
+            free = len(lanes) - 1
+        lanes[free] = entry.row + entry.span
+        entry.lane = min(free, MAX_LANES - 1)
+    return placed, max(1, min(len(lanes), MAX_LANES))
+
+
+@dataclass
+class Day:
+    day: date
+    items: list[calendar.CalendarItem]
+    all_day: list[calendar.CalendarItem] = field(default_factory=list)
+    timed: list[Placed] = field(default_factory=list)
+    lanes: int = 1
+
+
+def _context(cal: CalendarView, errors: dict | None = None) -> dict:
+    zone = user_zone()
+    start, end = local_day_start_utc(cal.first), local_day_start_utc(cal.last + timedelta(days=1))
+    found = calendar.calendar_range(current_user.workspace_id, cal.owner_id(), start, end, zone)
+    by_day: dict[date, list[calendar.CalendarItem]] = {}
+    for item in found.items:
+        by_day.setdefault(item.start.date(), []).append(item)
+    days = []
+    for day in cal.days:
+        entry = Day(day, by_day.get(day, []))
+        entry.all_day = [item for item in entry.items if item.all_day]
+        entry.timed, entry.lanes = _place(day, [item for item in entry.items if not item.all_day])
+        days.append(entry)
+    weeks = [days[n:n + 7] for n in range(0, len(days), 7)]
+    users = accounts.workspace_users(current_user.workspace_id)
+    return {"cal": cal, "days": days, "weeks": weeks, "truncated": found.truncated, "today": local_today(),
+            "users": users, "errors": errors or {}, "here": cal.url(), "cell_items": MONTH_CELL_ITEMS,
+            "slots": SLOTS, "fragment": is_htmx()}
+
+
+@bp.get("/calendar")
+def calendar_page():
+    cal = CalendarView.from_args(request.args)
+    if is_htmx():
+        return render("calendar/_calendar.html", **_context(cal))
+    return render("calendar/index.html", **_context(cal))
+
+
+def _bad(message: str) -> FormInvalid:
+    return FormInvalid({"due_at": [message]})
+
+
+def _new_due_at(task, values: MultiDict) -> str:
+    """The new due time asked for, as RFC 3339 for the schema (which checks it like a PATCH's).
+
+    `to`: an exact instant (Undo sends the previous due_at). `due`: the date or datetime-local
+    field, in the user's zone (a date alone is midnight: all-day). `date` with an optional `time`
+    (HH:MM): drag and drop; without a time the task keeps its time of day."""
+    if values.get("to"):
+        return values["to"].strip()
+    if values.get("due"):
+        return local_input_to_rfc3339(values["due"])
+    if not values.get("date"):
+        raise _bad("Give the new date.")
+    try:
+        day = date.fromisoformat(values["date"].strip())
+    except ValueError:
+        raise _bad("Give the date as YYYY-MM-DD.") from None
+    if not EARLIEST_DATE < day < LATEST_DATE:
+        raise _bad(f"Give a date from {EARLIEST_DATE.year + 1} to {LATEST_DATE.year - 1}.")
+    if values.get("time"):
+        try:
+            at = time.fromisoformat(values["time"].strip())
+        except ValueError:
+            raise _bad("Give the time as HH:MM.") from None
+    else:
+        local = to_local(task.due_at)
+        at = local.time() if local else time(0, 0)
+    moment = datetime.combine(day, at.replace(tzinfo=None), tzinfo=user_zone())
+    return moment.isoformat()
+
+
+def _when(task) -> str:
+    local = to_local(task.due_at)
+    if not task.duration and local.time() == time(0, 0):
+        return format_local(task.due_at, "date")
+    return format_local(task.due_at)
+
+
+def _answer(status: int = 200, errors: dict | None = None):
+    """htmx: the calendar as the page that asked shows it; without JavaScript, back to it."""
+    if is_htmx():
+        cal = CalendarView.from_path(current_path())
+        return render("calendar/_calendar.html", status=status, **_context(cal, errors))
+    if errors:
+        cal = CalendarView.from_path(safe_next(url_for("web.calendar_page")))
+        return render("calendar/index.html", status=status, **_context(cal, errors))
+    return redirect_next(url_for("web.calendar_page"))
+
+
+@bp.post("/calendar/tasks/<task_id>/move")
+def calendar_move(task_id: str):
+    """Reschedule a task: one update through the tasks service (what PATCH due_at does), then a
+    toast whose Undo posts the previous due_at back, exactly. `version` (the ETag the page
+    showed) guards against moving a task that changed meanwhile."""
+    task = tasks.get_task(current_user.workspace_id, task_id, for_update=True)
+    values = request.values
+    before, title = task.due_at, task.title
+    try:
+        new_due = _new_due_at(task, values)
+        run_service(TaskUpdate(), {"due_at": new_due},
+                    lambda d: tasks.update_task(task, d, values.get("version") or None, actor_id=current_user.id),
+                    partial=True)
+    except FormInvalid as exc:
+        messages = [m for name in ("due_at", "form") for m in exc.errors.get(name, [])] or ["Not a valid date."]
+        if is_htmx():
+            toast(f"“{title}” was not moved: {' '.join(messages)}")
+        return _answer(422, {task.id: messages})
+    except PreconditionFailed:
+        db.session.rollback()
+        toast(f"“{title}” was changed meanwhile, so it was not moved. The calendar now shows it as it is.")
+        return _answer()
+    if values.get("undo") == "1":
+        toast(f"Moved “{title}” back to {_when(task)}.")
+    else:
+        here = current_path() if is_htmx() else safe_next(url_for("web.calendar_page"))
+        undo = url_for("web.calendar_move", task_id=task.id, to=format_datetime(before), version=task.etag,
+                       undo="1", next=here if here.startswith(url_for("web.calendar_page")) else None)
+        toast(f"Moved “{title}” to {_when(task)}.", undo_url=undo, undo_target="#calendar")
+    return _answer()
