@@ -126,15 +126,36 @@
     }
   });
 
-  // Failed requests (other than 422 validation errors, which swap in place) say so.
-  function toast(message) {
+  // Toasts: a short confirmation (`followup:toast` in HX-Trigger, crm/web/toasts.py), with an Undo
+  // button when the action can be undone; failed requests say so the same way.
+  function toast(message, undoUrl, undoTarget) {
     const box = document.getElementById("toast");
     if (!box) { return; }
-    box.textContent = message;
+    box.replaceChildren();
+    const text = document.createElement("span");
+    text.textContent = message;
+    box.appendChild(text);
+    if (undoUrl) {
+      const undo = document.createElement("button");
+      undo.type = "button";
+      undo.className = "link toast-undo";
+      undo.textContent = "Undo";
+      undo.addEventListener("click", function () {
+        box.hidden = true;
+        const target = undoTarget && document.querySelector(undoTarget);
+        window.htmx.ajax("POST", undoUrl, target ? { source: target, target: target, swap: "outerHTML" }
+                                                 : { source: document.body, swap: "none" });
+      });
+      box.appendChild(undo);
+    }
     box.hidden = false;
     window.clearTimeout(toast.timer);
-    toast.timer = window.setTimeout(function () { box.hidden = true; }, 5000);
+    toast.timer = window.setTimeout(function () { box.hidden = true; }, undoUrl ? 10000 : 5000);
   }
+  document.addEventListener("followup:toast", function (event) {
+    const detail = event.detail || {};
+    toast(detail.message || "", detail.undo_url || null, detail.undo_target || null);
+  });
   document.addEventListener("htmx:responseError", function (event) {
     const status = event.detail.xhr ? event.detail.xhr.status : 0;
     toast(status === 404 ? "That item no longer exists. Reload the page." :

@@ -34,7 +34,9 @@ def vary_on_htmx(response: Response) -> Response:
     # One URL answers with a page or a fragment, so caches must key on HX-Request.
     response.vary.add("HX-Request")
     response.headers.setdefault("Cache-Control", "no-store")
-    return response
+    from crm.web.toasts import add_toast_header
+
+    return add_toast_header(response)
 
 
 @bp.errorhandler(NotFound)

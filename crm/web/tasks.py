@@ -24,6 +24,7 @@ from crm.web.forms import (
 )
 from crm.web.rendering import is_htmx, list_page, redirect_next, render
 from crm.web.timezones import local_day_start_utc, local_days_utc, local_today, parse_local_date
+from crm.web.toasts import toast
 
 QUICK_VIEWS = {
     "my": "My open tasks",
@@ -291,13 +292,18 @@ def _row_or_redirect(task):
 @bp.post("/tasks/<task_id>/complete")
 def complete_task(task_id: str):
     task = tasks.get_task(_workspace_id(), task_id, for_update=True)
-    return _row_or_redirect(tasks.complete_task(task, actor_id=current_user.id))
+    task = tasks.complete_task(task, actor_id=current_user.id)
+    toast(f"Completed “{task.title}”.", undo_url=url_for("web.reopen_task", task_id=task.id),
+          undo_target=f"#task-{task.id}")
+    return _row_or_redirect(task)
 
 
 @bp.post("/tasks/<task_id>/reopen")
 def reopen_task(task_id: str):
     task = tasks.get_task(_workspace_id(), task_id, for_update=True)
-    return _row_or_redirect(tasks.reopen_task(task))
+    task = tasks.reopen_task(task)
+    toast(f"Reopened “{task.title}”.")
+    return _row_or_redirect(task)
 
 
 @bp.route("/tasks/<task_id>/delete", methods=["GET", "POST"])

@@ -1,0 +1,49 @@
+"""Short confirmations after an action ("Task completed", "Deleted — Undo").
+
+One call, `toast(message, undo_url=...)`, works for both kinds of request: an htmx request gets
+the toast in its `HX-Trigger` header (event `followup:toast`, shown by static/app.js); a plain form
+post gets it as a flashed message on the page it is redirected to (base.html), where Undo is a
+real form, so it works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, flash, g
+
+from crm.web.rendering import is_htmx
+
+EVENT = "followup:toast"
+UNDO_CATEGORY_PREFIX = "undo:"
+
+
+def toast(message: str, *, undo_url: str | None = None, undo_target: str | None = None) -> None:
+    """Confirm an action to the user of the current request.
+
+    `undo_url` takes a POST that undoes the action. With htmx, its answer replaces `undo_target`
+    (a CSS selector, e.g. the row) when that is on the page; an undo endpoint that cannot answer
+    with a fragment sends `HX-Refresh: true` instead.
+    """
+    if is_htmx():
+        g.setdefault("toasts", []).append({"message": message, "undo_url": undo_url, "undo_target": undo_target})
+    else:
+        flash(message, UNDO_CATEGORY_PREFIX + undo_url if undo_url else "message")
+
+
+def add_toast_header(response: Response) -> Response:
+    """Merge this request's toasts into `HX-Trigger` (which may already name other events)."""
+    toasts = g.pop("toasts", None)
+    if not toasts:
+        return response
+    events: dict = {}
+    existing = response.headers.get("HX-Trigger")
+    if existing:
+        try:
+            parsed = json.loads(existing)
+            events = parsed if isinstance(parsed, dict) else {}
+        except ValueError:
+            events = {name.strip(): None for name in existing.split(",") if name.strip()}
+    events[EVENT] = toasts[-1]
+    response.headers["HX-Trigger"] = json.dumps(events, ensure_ascii=True)
+    return response
