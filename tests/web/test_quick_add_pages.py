@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +22,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def friday_morning():
     clock.set_offset(NOW - datetime.now(UTC).replace(tzinfo=None))
     yield
-    clock.set_offset(datetime.min - datetime.min)
+    clock.set_offset(timedelta(0))
 
 
 def berlin(text: str) -> datetime:
