@@ -251,8 +251,9 @@ def _find_date(text: str, tokens: list[_Token], local_now: datetime) -> _Date | 
             inside.pop(0)
         while inside and (not _date_word(tokens, inside[-1]) or tokens[inside[-1]].word in CONNECTORS):
             inside.pop()
-        while inside and tokens[inside[0]].word in LEADING:
-            inside.pop(0)
+        while inside and (tokens[inside[0]].word in LEADING or tokens[inside[0]].word == "in" and not (
+                inside[0] + 1 < len(tokens) and _IN_UNITS.match(text, tokens[inside[0]].start))):
+            inside.pop(0)  # "in" belongs to the date only as "in 3 days" ("Check in tomorrow")
         if not inside or not all(_date_word(tokens, i) for i in range(inside[0], inside[-1] + 1)):
             continue
         first, last = inside[0], inside[-1]
@@ -436,14 +437,13 @@ def _first_occurrence(rule: str, found: _Date | None, clock: time | None, rule_d
     start = datetime.combine(start_day, clock or time(0, 0))
     if found is not None and found.relative is not None:
         start = found.relative.replace(second=0, microsecond=0)
+    elif start_day == local_now.date() and clock is not None and start <= local_now:
+        start += timedelta(days=1)  # today's time has passed: the series starts tomorrow
     parts = recurrence.parse_rule(rule)
     if "UNTIL" in parts and "T" not in parts["UNTIL"]:
         parts["UNTIL"] = parts["UNTIL"] + "T235959"
     series = rrulestr(recurrence.format_rule(parts), dtstart=start, ignoretz=True)
-    after = start
-    if rule_day is None and (found is None or found.day is None):
-        after = max(start, local_now if clock else datetime.combine(local_now.date(), time(0, 0)))
-    return series.after(after, inc=True)
+    return series.after(start, inc=True)
 
 
 def describe_rule(rule: str | None) -> str:

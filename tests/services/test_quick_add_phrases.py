@@ -58,6 +58,11 @@ PHRASES = [
      "FREQ=WEEKLY;BYDAY=TU,TH"),
     ("Report every monday until march", FRI_MORNING, BERLIN, "Report", "2026-12-07 00:00",
      "FREQ=WEEKLY;BYDAY=MO;UNTIL=20270301"),
+    ("Board call every first monday of the month", FRI_MORNING, BERLIN, "Board call", "2026-12-07 00:00",
+     "FREQ=MONTHLY;BYDAY=1MO"),
+    ("Backup every 3 days 8am", FRI_MORNING, BERLIN, "Backup", "2026-12-05 08:00",
+     "FREQ=DAILY;INTERVAL=3"),  # today's 08:00 has passed: from tomorrow
+    ("Check in tomorrow", FRI_MORNING, BERLIN, "Check in", "2026-12-05 00:00", None),
     # must not parse: names, numbers, verbs, words that only look like dates
     ("Call May about the deal", FRI_MORNING, BERLIN, "Call May about the deal", None, None),
     ("Email April", FRI_MORNING, BERLIN, "Email April", None, None),
