@@ -129,3 +129,29 @@ def test_quick_add_reads_dates_with_javascript_off(browser, live_server, account
         assert seed.get_task(task.id).due_at is None
     finally:
         context.close()
+
+
+def test_the_preview_and_the_snooze_choices_pass_axe(browser, live_server, account, seed):
+    """axe-core (from node_modules, as CI installs it) finds nothing in the open preview and panel."""
+    from pathlib import Path
+
+    from tests.browser.conftest import sign_in
+
+    axe = (Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    task_id = seed.task("Send the proposal", due_at="2030-01-15T10:00:00Z")
+    context = browser.new_context(bypass_csp=True)  # only so that axe's own script can be added
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, account)
+        page.get_by_label("New task").press_sequentially("Call Ada tomorrow 3pm", delay=20)
+        expect(page.locator("#quick-add-preview")).to_contain_text("Due")
+        page.locator(f"#task-{task_id}").get_by_role("button", name="Snooze").click()
+        expect(page.locator(f"#task-{task_id} .snooze-panel")).to_be_visible()
+        page.evaluate(axe)
+        for selector in ("#quick-add", f"#task-{task_id}"):
+            result = page.evaluate("(sel) => axe.run(document.querySelector(sel)).then(r => r.violations"
+                                   ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))",
+                                   selector)
+            assert result == [], selector
+    finally:
+        context.close()
