@@ -79,6 +79,7 @@ SETTINGS = {"PREFER_DATES_FROM": "future", "PARSERS": ["relative-time", "absolut
             "RETURN_AS_TIMEZONE_AWARE": False, "DATE_ORDER": "DMY"}
 # What we keep of recurrent's reading; anything else in it (BYYEARDAY, BYSETPOS...) is not ours.
 RULE_PARTS = ("freq", "interval", "byday", "bymonthday", "until", "count")
+MAX_YEARS_AHEAD = 100  # "12 March 9999" is a typo, not a due date
 
 
 class QuickAdd(NamedTuple):
@@ -232,7 +233,21 @@ def _has_signal(text: str) -> bool:
 # --- Dates ------------------------------------------------------------------------------------
 
 def _search(text: str, base: datetime) -> list[tuple[str, datetime]]:
-    return search_dates(text, languages=["en"], settings={**SETTINGS, "RELATIVE_BASE": base}) or []
+    try:
+        return search_dates(text, languages=["en"], settings={**SETTINGS, "RELATIVE_BASE": base}) or []
+    except (ValueError, OverflowError, TypeError, LookupError):  # odd input: no date in it then
+        return []
+
+
+def _parse(text: str, base: datetime) -> datetime | None:
+    """One date, read by dateparser from `base`; None when it is none, or out of the years tasks take."""
+    try:
+        value = dateparser.parse(text, languages=["en"], settings={**SETTINGS, "RELATIVE_BASE": base})
+    except (ValueError, OverflowError, TypeError, LookupError):
+        return None
+    if value is None or not base.year - 1 <= value.year <= base.year + MAX_YEARS_AHEAD:
+        return None
+    return value
 
 
 def _find_date(text: str, tokens: list[_Token], local_now: datetime) -> _Date | None:
@@ -328,8 +343,7 @@ def _read(core: str, local_now: datetime) -> tuple[date | None, time | None, dat
     without_time = " ".join(_TIME.sub(" ", lowered).split())
     while without_time.rsplit(" ", 1)[-1] in CONNECTORS:
         without_time = without_time.rsplit(" ", 1)[0] if " " in without_time else ""
-    value = dateparser.parse(without_time or lowered, languages=["en"],
-                             settings={**SETTINGS, "RELATIVE_BASE": local_now})
+    value = _parse(without_time or lowered, local_now)
     if value is None:
         return None
     if "tonight" in words and clock is None:
@@ -407,8 +421,7 @@ def _read_repeat(words: str, local_now: datetime) -> tuple[str, time | None, dat
         tokens = _tokens(words)
         if not any(_is_month(t.word) and _month_here(tokens, j) for j, t in enumerate(tokens)):
             return None
-        value = dateparser.parse(re.sub(r"^(every|each)\s+(year\s+)?(on\s+)?", "", lowered), languages=["en"],
-                                 settings={**SETTINGS, "RELATIVE_BASE": local_now})
+        value = _parse(re.sub(r"^(every|each)\s+(year\s+)?(on\s+)?", "", lowered), local_now)
         if value is None:
             return None
         day, params = value.date(), {"freq": "yearly"}

@@ -7,9 +7,11 @@ wall-clock time in that zone. 4 December 2026 is a Friday.
 from __future__ import annotations
 
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crm.services.quick_add import describe_rule, parse_quick_add
 
@@ -146,3 +148,28 @@ def test_repeats_only_keeps_the_date_words():
 ])
 def test_rules_are_described_in_words(rule, words):
     assert describe_rule(rule) == words
+
+
+@pytest.mark.parametrize("phrase", ["Call Ada 31 December 9999 23:00", "Pay 9999-12-31", "Plan in 999 years"])
+def test_dates_out_of_the_years_tasks_take_are_not_read(phrase):
+    parsed = parse_quick_add(phrase, FRI_MORNING, zoneinfo.ZoneInfo("America/Los_Angeles"))
+    assert (parsed.title, parsed.due_at) == (phrase, None)
+
+
+WORDS = ["Call", "Ada", "May", "tomorrow", "3pm", "fri", "every", "weekday", "9am", "12", "March", "at", "in",
+         "2", "hours", "next", "week", "on", "the", "1st", "month", "until", "555-0100", "sun", "daily", ",",
+         "2026-12-20", "noon", "last", "of", "and", "mon", "ago", "9999", "13:61", "0am"]
+
+
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8), st.sampled_from(
+    ["UTC", "Europe/Berlin", "Pacific/Kiritimati", "America/Los_Angeles", "Asia/Kathmandu"]))
+@settings(max_examples=150, deadline=None)
+def test_any_mix_of_date_words_reads_safely(words, zone):
+    phrase = " ".join(words)
+    parsed = parse_quick_add(phrase, FRI_MORNING, zoneinfo.ZoneInfo(zone))
+    assert parsed.title
+    if parsed.matched:
+        assert parsed.due_at is not None and FRI_MORNING - timedelta(days=1) <= parsed.due_at
+        assert parsed.due_at <= FRI_MORNING + timedelta(days=366 * 101)
+    else:
+        assert (parsed.title, parsed.due_at, parsed.recurrence) == (" ".join(phrase.split()), None, None)
