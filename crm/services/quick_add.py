@@ -137,6 +137,12 @@ def parse_quick_add(text: str, now: datetime, tz: zoneinfo.ZoneInfo, *, dates: b
     return QuickAdd(title, _to_utc(_due_of(found, local_now), tz), None, spans)
 
 
+def warm_up() -> None:
+    """Load the libraries' language data now (the first reading takes a second or two): the server
+    calls this before its workers fork (gunicorn.conf.py), not on someone's first keystroke."""
+    parse_quick_add("Call Ada tomorrow 3pm every week", datetime(2026, 1, 1), zoneinfo.ZoneInfo("UTC"))
+
+
 # --- Words ------------------------------------------------------------------------------------
 
 def _tokens(text: str) -> list[_Token]:
