@@ -285,6 +285,10 @@ class Task(Versioned, db.Model):
         Index("ix_tasks_ws_owner_open_due", "workspace_id", "owner_id", "due_at", "id",
               postgresql_where=text("status IN ('pending', 'in_progress')"),
               sqlite_where=text("status IN ('pending', 'in_progress')")),
+        # The same for every owner (the list of all open tasks by due date).
+        Index("ix_tasks_ws_open_due", "workspace_id", "due_at", "id",
+              postgresql_where=text("status IN ('pending', 'in_progress')"),
+              sqlite_where=text("status IN ('pending', 'in_progress')")),
         Index("ix_tasks_ws_status_due", "workspace_id", "status", "due_at"),
         # A record's tasks, newest first, without a sort.
         Index("ix_tasks_contact_created", "contact_id", "workspace_id", "created_at", "id"),

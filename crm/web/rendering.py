@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, current_app, redirect, render_template, request
+from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm.services.errors import ValidationFailed
@@ -108,7 +109,42 @@ def format_duration(seconds: int | None) -> str:
     return " ".join(parts)
 
 
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_-]{1,100}\Z")
+_url_patterns: dict[tuple, str | None] = {}
+
+
+def fast_url_for(endpoint: str, **values) -> str:
+    """`url_for` for templates, built once per endpoint and set of path arguments.
+
+    A list page builds eight URLs a row, each about 50 µs in Werkzeug's router: a fifth of a
+    50-row page. A URL whose values are all plain ids (letters, digits, `_`, `-`, which a path
+    keeps as they are) and all path arguments is the same text whatever the id, so it is built once
+    with placeholders and filled in; anything else (query arguments, `_external`, other
+    characters) goes to Flask's `url_for` as before."""
+    if not values or not all(isinstance(v, str) and _PLAIN_VALUE.match(v) for v in values.values()):
+        return url_for(endpoint, **values)
+    key = (request.script_root, request.host, endpoint, tuple(sorted(values)))
+    pattern = _url_patterns.get(key, "")
+    if pattern == "":
+        pattern = _url_patterns[key] = _placeholder_url(endpoint, sorted(values))
+    if pattern is None:
+        return url_for(endpoint, **values)
+    for name in sorted(values):
+        pattern = pattern.replace(f"~{name}~", values[name])
+    return pattern
+
+
+def _placeholder_url(endpoint: str, names: list[str]) -> str | None:
+    rules = current_app.url_map._rules_by_endpoint.get(endpoint, [])
+    if not rules or any(name.startswith("_") or name not in rules[0].arguments for name in names):
+        return None  # query arguments are quoted: left to url_for
+    placeholders = {name: f"~{name}~" for name in names}
+    url = url_for(endpoint, **placeholders)
+    return url if all(p in url for p in placeholders.values()) else None
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals["url_for"] = fast_url_for
     app.add_template_filter(format_duration, "duration")
     app.add_template_filter(format_local, "local")
     app.add_template_filter(datetime_local_value, "input_datetime")
@@ -120,4 +156,5 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def signed_in_user():
-        return {"me": current_user if current_user.is_authenticated else None}
+        # The user itself, not the proxy: templates read `me` many times a page.
+        return {"me": current_user._get_current_object() if current_user.is_authenticated else None}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask import g, has_request_context
 from flask_login import current_user
 
 from crm.fields import EARLIEST_DATE, EARLIEST_DATETIME, LATEST_DATE, clamp_datetime
@@ -12,9 +13,19 @@ from crm.models import utcnow
 
 
 def user_zone() -> zoneinfo.ZoneInfo:
-    name = getattr(current_user, "time_zone", None) or "UTC"
+    """The signed-in user's zone, looked up once per request (a page formats hundreds of times;
+    each read of `current_user` goes through Flask-Login's proxy)."""
+    if has_request_context():
+        zone = g.get("user_zone")
+        if zone is None:
+            zone = g.user_zone = _zone(getattr(current_user, "time_zone", None))
+        return zone
+    return _zone(getattr(current_user, "time_zone", None))
+
+
+def _zone(name: str | None) -> zoneinfo.ZoneInfo:
     try:
-        return zoneinfo.ZoneInfo(name)
+        return zoneinfo.ZoneInfo(name or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
 
