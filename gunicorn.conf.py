@@ -36,3 +36,10 @@ def on_starting(server):
             "own, so a key may make up to %d times its limit. Set it to a redis:// URL to share counts.",
             server.cfg.workers, server.cfg.workers,
         )
+
+
+def when_ready(server):
+    # Before the workers fork: quick add's date parsing loads its language data once, here.
+    from crm.services.quick_add import warm_up
+
+    warm_up()

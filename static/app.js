@@ -153,6 +153,15 @@
   document.addEventListener("htmx:sendError", function () {
     toast("Cannot reach the server. Check your connection.");
   });
+  // Quick add: after × (or "Read them again") swaps the reading out, typing goes on in the box.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (source && source.matches && source.matches(".qa-remove, .qa-restore")) {
+      const box = document.getElementById("new-task-title");
+      if (box) { box.focus(); }
+    }
+  });
+
   // Desktop notifications: the bell (rendered with the page, refreshed by htmx every 30 s) lists
   // the unread push reminders of the last minutes; each is shown once per browser.
   const SHOWN_KEY = "followup.desktop-shown";

@@ -10,7 +10,7 @@ one transaction.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import bindparam, select, update
 
@@ -23,7 +23,9 @@ from crm.services.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
 
-SNOOZE_CHOICES = {"hour": "1 hour", "tomorrow": "Tomorrow 09:00", "next_week": "Next week"}
+# The quick choices, as buttons; "date" (a day picked in a date field) comes with them.
+SNOOZE_CHOICES = {"hour": "1 hour", "tomorrow": "Tomorrow 09:00", "next_week": "Next Monday 09:00", "date": "On a date"}
+QUICK_SNOOZE_CHOICES = {k: v for k, v in SNOOZE_CHOICES.items() if k != "date"}
 BATCH = 100
 
 
@@ -149,8 +151,11 @@ def _notify_owner(task: Task, preferences: dict) -> None:
                          preferences=preferences)
 
 
-def snooze_until(choice: str, zone, now: datetime | None = None) -> datetime:
-    """The time a snooze choice means, in the user's zone, as stored (naive UTC)."""
+def snooze_until(choice: str, zone, now: datetime | None = None, *, on: date | None = None,
+                 at: time = time(9, 0)) -> datetime:
+    """The time a snooze choice means, in the user's zone, as stored (naive UTC): `hour` (an hour
+    from now), `tomorrow` (09:00), `next_week` (next Monday 09:00), or `date` (the day `on`, at
+    `at`: today or later)."""
     now = now or clock.now()
     local = now.replace(tzinfo=UTC).astimezone(zone)
     if choice == "hour":
@@ -160,6 +165,14 @@ def snooze_until(choice: str, zone, now: datetime | None = None) -> datetime:
     elif choice == "next_week":
         monday = local.date() + timedelta(days=7 - local.weekday())
         target = datetime.combine(monday, time(9, 0), tzinfo=zone)
+    elif choice == "date":
+        if on is None:
+            raise ValidationFailed.field("on", "Pick a day to snooze until.")
+        if on < local.date():
+            raise ValidationFailed.field("on", "Pick today or a later day.")
+        if on > local.date() + timedelta(days=366 * 5):
+            raise ValidationFailed.field("on", "Pick a day within the next 5 years.")
+        target = datetime.combine(on, at, tzinfo=zone)
     else:
         raise ValidationFailed.field("until", f"One of: {', '.join(SNOOZE_CHOICES)}.")
     return target.astimezone(UTC).replace(tzinfo=None)
@@ -174,20 +187,23 @@ def snooze(task: Task, until: datetime) -> Task:
     task.remind_at = until
     task.reminded_at = None
     task.reminder_pending_at = until
+    # A wake-up for the workers at that second, as schedule() leaves for a new remind_at.
+    outbox.add(DUE_WORK, {}, available_at=until, key=f"{DUE_WORK}:{until:%Y-%m-%dT%H:%M:%S}")
     return task
 
 
 @writes
-def snooze_notification(user: User, notification_id: str, choice: str, now: datetime | None = None) -> Task:
-    """Snooze the reminder a notification is about: it fires again at the chosen time, and the
-    notification counts as read."""
+def snooze_notification(user: User, notification_id: str, choice: str, now: datetime | None = None, *,
+                        on: date | None = None) -> Task:
+    """Snooze the reminder a notification is about: it fires again at the chosen time (`on`: the
+    day for the `date` choice, at 09:00), and the notification counts as read."""
     from crm.services.records import get_record
 
     now = now or clock.now()
     notification = notifications.get_notification(user.id, notification_id)
     if notification.kind != "reminder" or not notification.task_id:
         raise ValidationFailed.field("until", "Only a reminder can be snoozed.")
-    until = snooze_until(choice, notifications.user_zone(user), now)
+    until = snooze_until(choice, notifications.user_zone(user), now, on=on)
     task = get_record(Task, user.workspace_id, notification.task_id, for_update=True)
     snooze(task, until)
     if notification.read_at is None:

@@ -170,6 +170,14 @@ def reopen_task(task: Task, if_match: str | None = None) -> Task:
     return task
 
 
+def snooze_task(task: Task, until: datetime, *, actor_id: str | None = None) -> Task:
+    """Move an open task's due time to `until` (naive UTC): its reminder re-arms from there, and a
+    recurring task's series goes on from the new time (the rule is read from `due_at`)."""
+    if task.status not in OPEN_TASK_STATUSES:
+        raise ValidationFailed.field("until", "Only an open task can be snoozed; this one is done.")
+    return update_task(task, {"due_at": until}, actor_id=actor_id)
+
+
 @writes
 def delete_task(task: Task, if_match: str | None = None) -> None:
     check_etag(task, if_match)

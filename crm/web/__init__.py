@@ -77,8 +77,10 @@ def init_app(app: Flask) -> None:
         calendar,
         calendar_feed,
         notifications,
+        quick_add,
         records,
         settings,
+        snooze,
         tasks,
     )
     from crm.web.rendering import register_template_helpers

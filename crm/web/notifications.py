@@ -14,6 +14,7 @@ from crm.services.errors import ValidationFailed
 from crm.web import bp
 from crm.web.rendering import format_local, is_htmx, list_page, redirect_next, render
 from crm.web.settings import settings_page
+from crm.web.timezones import local_today, parse_local_date
 
 # A tab that opens later than this after a push reminder shows it on the bell only.
 DESKTOP_WINDOW = timedelta(minutes=15)
@@ -53,7 +54,7 @@ def notification_list():
     if page.next_cursor:
         more_url = url_for("web.notification_list", **{**request.args.to_dict(), "cursor": page.next_cursor})
     context = {"page": page, "more_url": more_url, "snoozable": _open_task_ids(page.items),
-               "snooze_choices": reminders.SNOOZE_CHOICES, "show": request.args.get("show", "all")}
+               "snooze_choices": reminders.QUICK_SNOOZE_CHOICES, "today": local_today(), "show": request.args.get("show", "all")}
     if is_htmx() and request.args.get("cursor"):
         return render("notifications/_more.html", **context)
     return render("notifications/index.html", **context)
@@ -69,7 +70,7 @@ def notification_bell():
 def _item_response(notification, message: str | None = None):
     if is_htmx():
         return render("notifications/_item.html", n=notification, snoozable=_open_task_ids([notification]),
-                      snooze_choices=reminders.SNOOZE_CHOICES, note=message,
+                      snooze_choices=reminders.QUICK_SNOOZE_CHOICES, today=local_today(), note=message,
                       headers={"HX-Trigger": "notifications-changed"})
     if message:
         flash(message)
@@ -92,13 +93,16 @@ def read_all_notifications():
 def snooze_notification(notification_id: str):
     choice = request.form.get("until", "")
     try:
-        task = reminders.snooze_notification(current_user, notification_id, choice)
+        on = parse_local_date(request.form.get("on"))
+        if choice == "date" and on is None and request.form.get("on"):
+            raise ValidationFailed.field("on", "A day as YYYY-MM-DD.")
+        task = reminders.snooze_notification(current_user, notification_id, choice, on=on)
     except ValidationFailed as exc:
         message = " ".join(m for msgs in exc.details.values() for m in msgs)
         notification = notifications.get_notification(current_user.id, notification_id)
         if is_htmx():
             return render("notifications/_item.html", status=422, n=notification, snoozable=set(),
-                          snooze_choices=reminders.SNOOZE_CHOICES, note=message)
+                          snooze_choices=reminders.QUICK_SNOOZE_CHOICES, today=local_today(), note=message)
         flash(message)
         return redirect_next(url_for("web.notification_list"))
     notification = notifications.get_notification(current_user.id, notification_id)

@@ -22,6 +22,7 @@ from crm.web.forms import (
     run_service,
     text_fields,
 )
+from crm.web.quick_add import confirm_quick_add, read_quick_add
 from crm.web.rendering import is_htmx, list_page, redirect_next, render
 from crm.web.timezones import local_day_start_utc, local_days_utc, local_today, parse_local_date
 from crm.web.toasts import toast
@@ -223,6 +224,13 @@ def create_task():
     quick_add = quick_add_context(target, links, form.get("next", ""))
     picks = read_picks(form, TASK_PICKERS, _workspace_id())
     data.update(picks.data)
+    parsed = read_quick_add(form)
+    if parsed is not None:
+        data["title"] = parsed.title
+        if parsed.due_at:
+            data["due_at"] = parsed.due_at.isoformat() + "Z"
+        if parsed.recurrence:
+            data["recurrence"] = parsed.recurrence
     try:
         task = run_service(TaskInput(), data, lambda d: tasks.create_task(_workspace_id(), current_user.id, d),
                            picks=picks)
@@ -233,6 +241,8 @@ def create_task():
                           headers={"HX-Retarget": "#quick-add", "HX-Reswap": "outerHTML"})
         return render("tasks/new.html", status=422, form=form, errors=exc.errors, candidates=exc.candidates,
                       users=_users(), types=TASK_TYPES, repeat_choices=REPEAT_CHOICES, repeat_choice=repeat_choice)
+    if parsed is not None:
+        confirm_quick_add(task, form.get("title", ""), parsed)
     if is_htmx():
         return render("tasks/_created.html", task=task, quick_add=quick_add, errors={}, form={})
     return redirect_next(url_for("web.task_list"))

@@ -124,7 +124,7 @@ def test_snooze_an_hour_and_next_week_with_htmx(web):
 def test_snooze_refuses_an_unknown_choice_or_a_done_task(web):
     task_id, note_id = fire(web)
     response = web.post(f"/notifications/{note_id}/snooze", {"until": "someday"}, htmx=True)
-    assert response.status_code == 422 and "One of: hour, tomorrow, next_week." in web.text(response)
+    assert response.status_code == 422 and "One of: hour, tomorrow, next_week, date." in web.text(response)
     web.post(f"/tasks/{task_id}/complete")
     assert "Snooze:" not in web.text(web.get("/notifications"))
     web.post(f"/notifications/{note_id}/snooze", {"until": "hour"})
