@@ -69,7 +69,16 @@ def load_user(user_id: str):
 
 
 def init_app(app: Flask) -> None:
-    from crm.web import activities, auth, calendar_feed, notifications, records, settings, tasks  # noqa: F401 - registers the routes
+    from crm.web import (  # noqa: F401 - registers the routes
+        activities,
+        auth,
+        calendar_feed,
+        notifications,
+        records,
+        settings,
+        tasks,
+        today,
+    )
     from crm.web.rendering import register_template_helpers
 
     notifications.init_app(app)
