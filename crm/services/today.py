@@ -31,7 +31,7 @@ LIST_LIMIT = 20
 AGENDA_LIMIT = 200
 # Open tasks by due date, in the order the chart shows them.
 BUCKETS = ("overdue", "today", "rest_of_week", "next_week", "later", "no_date")
-BUCKET_LABELS = {"overdue": "Overdue", "today": "Today", "rest_of_week": "Rest of this week",
+BUCKET_LABELS = {"overdue": "Overdue", "today": "Today", "rest_of_week": "Rest of week",
                  "next_week": "Next week", "later": "Later", "no_date": "No date"}
 
 

@@ -14,8 +14,12 @@ from xml.etree import ElementTree
 
 import pygal
 from markupsafe import Markup
+from pygal.style import Style
 
 SVG_NS = "http://www.w3.org/2000/svg"
+# Only the sizes matter (pygal lays the chart out with them); colours come from static/app.css.
+SIZES = Style(label_font_size=12, major_label_font_size=12, value_font_size=12, legend_font_size=12,
+              value_label_font_size=12, no_data_font_size=16)
 # One pattern per series, told apart by shape: solid, diagonal lines, dots, cross-hatch,
 # horizontal lines, vertical lines, checks, the other diagonal.
 PATTERN_SHAPES = (
@@ -48,19 +52,24 @@ def _integer_steps(largest: int) -> list[int]:
 
 
 def bar_chart(chart_id: str, labels: list[str], series: list[tuple[str, list[int]]],
-              *, stacked: bool = False) -> Markup:
+              *, stacked: bool = False, horizontal: bool = False) -> Markup:
     """An SVG bar chart, `series` as (name, one value per label); the caller gives the caption id
     `<chart_id>-caption` to the element that names it."""
-    kind = pygal.StackedBar if stacked else pygal.Bar
+    kind = pygal.StackedBar if stacked else pygal.HorizontalBar if horizontal else pygal.Bar
     totals = [sum(values) for values in zip(*(values for _name, values in series), strict=True)] if series else [0]
     chart = kind(
-        js=[], css=[], disable_xml_declaration=True, no_prefix=True, width=640, height=260,
-        show_legend=len(series) > 1, legend_at_bottom=True, legend_at_bottom_columns=4,
+        js=[], css=[], style=SIZES, disable_xml_declaration=True, no_prefix=True, width=520, height=250,
+        show_legend=len(series) > 1, legend_at_bottom=True, legend_at_bottom_columns=min(len(series), 4),
         print_values=True, print_zeroes=False, print_values_position="center" if stacked else "top",
         y_labels=_integer_steps(max(totals)), show_minor_y_labels=True, truncate_label=-1,
         margin=12, margin_bottom=28 if len(series) > 1 else 12, spacing=8, defs=_patterns(chart_id, len(series)), classes=["pygal-chart", "chart-svg"],
         no_data_text="Nothing yet",
+        # Twelve week labels do not fit side by side: every other one is written, the last included.
+        x_labels_major=labels[::-2] if len(labels) > 8 and not horizontal else None,
+        show_minor_x_labels=len(labels) <= 8 or horizontal,
     )
+    if horizontal:  # pygal draws the first label at the bottom; read top down instead
+        labels, series = labels[::-1], [(name, values[::-1]) for name, values in series]
     chart.x_labels = labels
     for name, values in series:
         chart.add(name, values)

@@ -39,11 +39,12 @@ def _charts(overview: today.Overview) -> list[dict]:
          "row_head": "Week of", "labels": weeks, "series": activity_series, "stacked": True},
         {"id": "chart-buckets", "caption": "Open tasks by due date", "row_head": "Due",
          "labels": bucket_labels, "series": [("Open tasks", [overview.buckets[n] for n in today.BUCKETS])],
-         "stacked": False},
+         "stacked": False, "horizontal": True},
     ]
     for chart in charts:
         if chart["series"]:
-            chart["svg"] = bar_chart(chart["id"], chart["labels"], chart["series"], stacked=chart["stacked"])
+            chart["svg"] = bar_chart(chart["id"], chart["labels"], chart["series"], stacked=chart["stacked"],
+                                     horizontal=chart.get("horizontal", False))
     return charts
 
 

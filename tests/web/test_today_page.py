@@ -207,7 +207,7 @@ def test_chart_tables_hold_the_weekly_and_bucket_numbers(web, at_now):
     assert activities[-1] == ["2 Mar", "2", "1", "0", "0", "3"]
 
     buckets = tables["chart-buckets-table"]
-    assert buckets == [["Due", "Open tasks"], ["Overdue", "0"], ["Today", "0"], ["Rest of this week", "0"],
+    assert buckets == [["Due", "Open tasks"], ["Overdue", "0"], ["Today", "0"], ["Rest of week", "0"],
                        ["Next week", "1"], ["Later", "1"], ["No date", "0"]]
 
     # The SVG draws the same numbers on its bars, and the legend names the types.
