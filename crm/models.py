@@ -286,6 +286,10 @@ class Task(Versioned, db.Model):
               postgresql_where=text("status IN ('pending', 'in_progress')"),
               sqlite_where=text("status IN ('pending', 'in_progress')")),
         Index("ix_tasks_ws_status_due", "workspace_id", "status", "due_at"),
+        # A user's tasks completed per week (the Today page): only completed tasks are in it.
+        Index("ix_tasks_ws_owner_completed", "workspace_id", "owner_id", "completed_at",
+              postgresql_where=text("completed_at IS NOT NULL"),
+              sqlite_where=text("completed_at IS NOT NULL")),
         # A record's tasks, newest first, without a sort.
         Index("ix_tasks_contact_created", "contact_id", "workspace_id", "created_at", "id"),
         Index("ix_tasks_company_created", "company_id", "workspace_id", "created_at", "id"),

@@ -10,6 +10,7 @@ and bars carry their numbers. The numbers are also in a table beside each chart 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from xml.etree import ElementTree
 
 import pygal
@@ -54,7 +55,17 @@ def _integer_steps(largest: int) -> list[int]:
 def bar_chart(chart_id: str, labels: list[str], series: list[tuple[str, list[int]]],
               *, stacked: bool = False, horizontal: bool = False) -> Markup:
     """An SVG bar chart, `series` as (name, one value per label); the caller gives the caption id
-    `<chart_id>-caption` to the element that names it."""
+    `<chart_id>-caption` to the element that names it.
+
+    Drawing takes pygal several milliseconds, and a user's numbers rarely change between two
+    visits of the page, so the last charts drawn are kept (by their input) in this process."""
+    return _drawn(chart_id, tuple(labels), tuple((name, tuple(values)) for name, values in series),
+                  stacked, horizontal)
+
+
+@lru_cache(maxsize=512)
+def _drawn(chart_id: str, labels: tuple[str, ...], series: tuple[tuple[str, tuple[int, ...]], ...],
+           stacked: bool, horizontal: bool) -> Markup:
     kind = pygal.StackedBar if stacked else pygal.HorizontalBar if horizontal else pygal.Bar
     totals = [sum(values) for values in zip(*(values for _name, values in series), strict=True)] if series else [0]
     chart = kind(
@@ -65,14 +76,14 @@ def bar_chart(chart_id: str, labels: list[str], series: list[tuple[str, list[int
         margin=12, margin_bottom=28 if len(series) > 1 else 12, spacing=8, defs=_patterns(chart_id, len(series)), classes=["pygal-chart", "chart-svg"],
         no_data_text="Nothing yet",
         # Twelve week labels do not fit side by side: every other one is written, the last included.
-        x_labels_major=labels[::-2] if len(labels) > 8 and not horizontal else None,
+        x_labels_major=list(labels[::-2]) if len(labels) > 8 and not horizontal else None,
         show_minor_x_labels=len(labels) <= 8 or horizontal,
     )
     if horizontal:  # pygal draws the first label at the bottom; read top down instead
-        labels, series = labels[::-1], [(name, values[::-1]) for name, values in series]
-    chart.x_labels = labels
+        labels, series = labels[::-1], tuple((name, values[::-1]) for name, values in series)
+    chart.x_labels = list(labels)
     for name, values in series:
-        chart.add(name, values)
+        chart.add(name, list(values))
     tree = chart.render_tree()
     for parent in list(tree.iter()):
         for element in list(parent):

@@ -1,0 +1,98 @@
+"""The Today page (`/`) against the first page of the task list (`/tasks`), same user, through
+gunicorn on a seeded workspace (bench/seed.py, cached in bench/.data/).
+
+    python -m bench.today_page [--tasks 100000] [--activities 100000] [--repeat 30] [--explain]
+
+Signs in as one of the 25 owners (each holds 1/25 of the tasks and activities), in
+Europe/Berlin, and times `/` and `/tasks` alternately (after 10 untimed rounds), medians.
+`--explain` also prints the query plans of the page's statements (SQLite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.scale import Client, login, say, server, timed_pair  # noqa: E402
+from bench.seed import DATA, make_app, seeded_sqlite  # noqa: E402
+
+PASSWORD = "bench-owner-password"
+
+
+def prepare_owner(url: str, owner_id: str) -> str:
+    """The owner's e-mail, with a password to sign in with and a time zone."""
+    from crm.database import writing
+    from crm.extensions import db
+    from crm.models import User
+    from crm.services import accounts
+
+    app = make_app(url)
+    with app.app_context(), writing():
+        user = db.session.get(User, owner_id)
+        accounts.set_password(user, PASSWORD)
+        accounts.set_time_zone(db.session.get(User, owner_id), "Europe/Berlin")
+        email = user.email
+        db.session.remove()
+        db.engine.dispose()
+    return email
+
+
+def explain(url: str, owner_id: str) -> None:
+    """The plans of the Today page's statements, as SQLite runs them."""
+    from sqlalchemy import event
+
+    from crm.extensions import db
+    from crm.models import User
+    from crm.services import today
+
+    app = make_app(url)
+    with app.app_context():
+        user = db.session.get(User, owner_id)
+        seen: list[tuple[str, object]] = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            seen.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        today.overview(user)
+        event.remove(db.engine, "before_cursor_execute", before)
+        with db.engine.connect() as conn:
+            for statement, parameters in seen:
+                plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+                say(statement.split("FROM", 1)[1].split("WHERE", 1)[0].strip()[:60] + " ...")
+                for row in plan:
+                    say(f"    {row[-1]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, default=100_000)
+    parser.add_argument("--activities", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--explain", action="store_true")
+    args = parser.parse_args()
+
+    seeded = seeded_sqlite(args.tasks, args.activities, report=say)
+    owner_id = seeded.owner_ids[0]
+    email = prepare_owner(seeded.url, owner_id)
+    if args.explain:
+        explain(seeded.url, owner_id)
+    with server(seeded.url) as base:
+        client = Client(base)
+        login(client, email, PASSWORD)
+        today_page, first_page = timed_pair(client, "/", "/tasks", args.repeat)
+    ratio = today_page["median_ms"] / first_page["median_ms"]
+    result = {"backend": "sqlite", "tasks": args.tasks, "activities": args.activities, "today": today_page,
+              "tasks_first_page": first_page, "ratio": round(ratio, 2)}
+    say(json.dumps(result, indent=1))
+    out = DATA / f"today-sqlite-{args.tasks}-{args.activities}.json"
+    out.write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
