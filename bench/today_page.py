@@ -2,16 +2,20 @@
 gunicorn on a seeded workspace (bench/seed.py, cached in bench/.data/).
 
     python -m bench.today_page [--tasks 100000] [--activities 100000] [--repeat 30] [--explain]
+                               [--backend sqlite|postgresql]
 
 Signs in as one of the 25 owners (each holds 1/25 of the tasks and activities), in
 Europe/Berlin, and times `/` and `/tasks` alternately (after 10 untimed rounds), medians.
-`--explain` also prints the query plans of the page's statements (SQLite).
+`--explain` also prints the query plans of the page's statements (SQLite). PostgreSQL gets the
+SQLite seed's rows by bench/pg_load.py, in a database of this benchmark's own
+(`followup_today_bench_<tasks>_<activities>`, from BENCH_PG_ADMIN_URL), dropped afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +26,33 @@ from bench.scale import Client, login, say, server, timed_pair  # noqa: E402
 from bench.seed import DATA, make_app, seeded_sqlite  # noqa: E402
 
 PASSWORD = "bench-owner-password"
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres:postgres@localhost:5432/postgres")
+
+
+def postgresql_copy(sqlite_url: str, tasks: int, activities: int) -> str:
+    """A fresh PostgreSQL database holding the SQLite seed's rows; returns its URL."""
+    from sqlalchemy import create_engine, text
+
+    from bench.pg_load import load
+
+    name = f"followup_today_bench_{tasks}_{activities}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    load(make_app(sqlite_url), url, report=say)
+    return url
+
+
+def drop_postgresql(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def prepare_owner(url: str, owner_id: str) -> str:
@@ -75,22 +106,28 @@ def main() -> None:
     parser.add_argument("--activities", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
 
     seeded = seeded_sqlite(args.tasks, args.activities, report=say)
     owner_id = seeded.owner_ids[0]
-    email = prepare_owner(seeded.url, owner_id)
-    if args.explain:
-        explain(seeded.url, owner_id)
-    with server(seeded.url) as base:
-        client = Client(base)
-        login(client, email, PASSWORD)
-        today_page, first_page = timed_pair(client, "/", "/tasks", args.repeat)
+    url = seeded.url if args.backend == "sqlite" else postgresql_copy(seeded.url, args.tasks, args.activities)
+    email = prepare_owner(url, owner_id)
+    if args.explain and args.backend == "sqlite":
+        explain(url, owner_id)
+    try:
+        with server(url) as base:
+            client = Client(base)
+            login(client, email, PASSWORD)
+            today_page, first_page = timed_pair(client, "/", "/tasks", args.repeat)
+    finally:
+        if args.backend == "postgresql":
+            drop_postgresql(url)
     ratio = today_page["median_ms"] / first_page["median_ms"]
-    result = {"backend": "sqlite", "tasks": args.tasks, "activities": args.activities, "today": today_page,
+    result = {"backend": args.backend, "tasks": args.tasks, "activities": args.activities, "today": today_page,
               "tasks_first_page": first_page, "ratio": round(ratio, 2)}
     say(json.dumps(result, indent=1))
-    out = DATA / f"today-sqlite-{args.tasks}-{args.activities}.json"
+    out = DATA / f"today-{args.backend}-{args.tasks}-{args.activities}.json"
     out.write_text(json.dumps(result, indent=1))
 
 

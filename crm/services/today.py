@@ -105,7 +105,7 @@ def _mine(model, user: User):
     return and_(model.workspace_id == user.workspace_id, model.owner_id == user.id)
 
 
-def open_buckets(user: User, day: Day, now: datetime) -> dict[str, int]:
+def open_buckets(user: User, day: Day) -> dict[str, int]:
     """The user's open tasks by due bucket, plus `overdue_this_week` (a part of `overdue`)."""
     tomorrow, next_week = day.today + timedelta(days=1), day.week_start + timedelta(weeks=1)
     bounds = {name: day.utc(d) for name, d in (("week", day.week_start), ("today", day.today), ("tomorrow", tomorrow),
@@ -205,10 +205,10 @@ def undated_tasks(user: User, limit: int = LIST_LIMIT) -> list[Task]:
 
 
 def overview(user: User, now: datetime | None = None) -> Overview:
-    """Everything the Today page shows, in seven statements."""
+    """Everything the Today page shows, in seven statements whatever the data."""
     now = now or utcnow()
     day = user_day(user, now)
-    buckets = open_buckets(user, day, now)
+    buckets = open_buckets(user, day)
     completed = completed_per_week(user, day)
     counts = {
         "overdue": buckets["overdue"],
