@@ -100,6 +100,45 @@ def explain(url: str, owner_id: str) -> None:
                     say(f"    {row[-1]}")
 
 
+def breakdown(url: str, owner_id: str, repeat: int) -> dict:
+    """In-process medians: the page's seven statements (the service), drawing the three charts
+    afresh, and drawing them from the per-process cache."""
+    import statistics
+    import time
+
+    from flask_login import login_user
+
+    from crm.extensions import db
+    from crm.models import User
+    from crm.services import today
+    from crm.web import charts
+    from crm.web import today as today_view
+
+    app = make_app(url)
+    samples: dict[str, list[float]] = {"service (7 statements)": [], "charts, first drawing": [],
+                                       "charts, from the cache": []}
+    with app.test_request_context("/"):
+        user = db.session.get(User, owner_id)
+        login_user(user)
+        for _ in range(repeat):
+            started = time.perf_counter()
+            overview = today.overview(user)
+            samples["service (7 statements)"].append(time.perf_counter() - started)
+            charts._drawn.cache_clear()
+            started = time.perf_counter()
+            today_view._charts(overview)
+            samples["charts, first drawing"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            today_view._charts(overview)
+            samples["charts, from the cache"].append(time.perf_counter() - started)
+        db.session.remove()
+        db.engine.dispose()
+    result = {name: round(statistics.median(values) * 1000, 2) for name, values in samples.items()}
+    for name, ms in result.items():
+        say(f"  {name}: {ms} ms")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", type=int, default=100_000)
@@ -107,6 +146,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--breakdown", action="store_true", help="also time the service and the charts in-process")
     args = parser.parse_args()
 
     seeded = seeded_sqlite(args.tasks, args.activities, report=say)
@@ -115,6 +155,7 @@ def main() -> None:
     email = prepare_owner(url, owner_id)
     if args.explain and args.backend == "sqlite":
         explain(url, owner_id)
+    parts = breakdown(url, owner_id, args.repeat) if args.breakdown else None
     try:
         with server(url) as base:
             client = Client(base)
@@ -125,7 +166,7 @@ def main() -> None:
             drop_postgresql(url)
     ratio = today_page["median_ms"] / first_page["median_ms"]
     result = {"backend": args.backend, "tasks": args.tasks, "activities": args.activities, "today": today_page,
-              "tasks_first_page": first_page, "ratio": round(ratio, 2)}
+              "tasks_first_page": first_page, "ratio": round(ratio, 2), "breakdown": parts}
     say(json.dumps(result, indent=1))
     out = DATA / f"today-{args.backend}-{args.tasks}-{args.activities}.json"
     out.write_text(json.dumps(result, indent=1))
