@@ -377,7 +377,9 @@ class Activity(Versioned, db.Model):
         UniqueConstraint("workspace_id", "source", "external_id", name="uq_activities_source_external"),
         Index("ix_activities_ws_occurred", "workspace_id", "occurred_at", "id"),
         Index("ix_activities_ws_created", "workspace_id", "created_at", "id"),
-        Index("ix_activities_ws_owner_occurred", "workspace_id", "owner_id", "occurred_at"),
+        # Also holds status and type: the Today page counts a user's activities per week and type
+        # from the index alone.
+        Index("ix_activities_ws_owner_occurred", "workspace_id", "owner_id", "occurred_at", "status", "type"),
         Index("ix_activities_search_trgm", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"},
               postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql"),
