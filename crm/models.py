@@ -294,6 +294,10 @@ class Task(Versioned, db.Model):
         Index("ix_tasks_ws_owner_recurring", "workspace_id", "owner_id", "due_at",
               postgresql_where=text("recurrence IS NOT NULL AND status IN ('pending', 'in_progress')"),
               sqlite_where=text("recurrence IS NOT NULL AND status IN ('pending', 'in_progress')")),
+        # A user's tasks completed per week (the Today page): only completed tasks are in it.
+        Index("ix_tasks_ws_owner_completed", "workspace_id", "owner_id", "completed_at",
+              postgresql_where=text("completed_at IS NOT NULL"),
+              sqlite_where=text("completed_at IS NOT NULL")),
         # A record's tasks, newest first, without a sort.
         Index("ix_tasks_contact_created", "contact_id", "workspace_id", "created_at", "id"),
         Index("ix_tasks_company_created", "company_id", "workspace_id", "created_at", "id"),
@@ -381,7 +385,9 @@ class Activity(Versioned, db.Model):
         UniqueConstraint("workspace_id", "source", "external_id", name="uq_activities_source_external"),
         Index("ix_activities_ws_occurred", "workspace_id", "occurred_at", "id"),
         Index("ix_activities_ws_created", "workspace_id", "created_at", "id"),
-        Index("ix_activities_ws_owner_occurred", "workspace_id", "owner_id", "occurred_at"),
+        # Also holds status and type: the Today page counts a user's activities per week and type
+        # from the index alone.
+        Index("ix_activities_ws_owner_occurred", "workspace_id", "owner_id", "occurred_at", "status", "type"),
         Index("ix_activities_search_trgm", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"},
               postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql"),

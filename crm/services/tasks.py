@@ -227,6 +227,10 @@ def filter_tasks(workspace_id: str, params: dict):
         stmt = stmt.where(Task.due_at < params["due_before"])
     if params.get("due_after") is not None:
         stmt = stmt.where(Task.due_at > params["due_after"])
+    if params.get("completed_after") is not None:
+        stmt = stmt.where(Task.completed_at > params["completed_after"])
+    if params.get("completed_before") is not None:
+        stmt = stmt.where(Task.completed_at < params["completed_before"])
     if params.get("overdue") is True:
         stmt = stmt.where(overdue_condition())
     elif params.get("overdue") is False:

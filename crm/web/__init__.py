@@ -82,6 +82,7 @@ def init_app(app: Flask) -> None:
         settings,
         snooze,
         tasks,
+        today,
     )
     from crm.web.rendering import register_template_helpers
 

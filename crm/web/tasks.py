@@ -54,6 +54,8 @@ class TaskFilters:
     priority: list[str] = field(default_factory=list)
     due_from: date | None = None
     due_to: date | None = None
+    done_from: date | None = None  # completed on these days (the Today page's "done this week")
+    done_to: date | None = None
     q: str = ""
 
     @classmethod
@@ -66,6 +68,8 @@ class TaskFilters:
             priority=_choices(args.getlist("priority"), PRIORITIES),
             due_from=parse_local_date(args.get("due_from")),
             due_to=parse_local_date(args.get("due_to")),
+            done_from=parse_local_date(args.get("done_from")),
+            done_to=parse_local_date(args.get("done_to")),
             q=(args.get("q") or "").strip()[:200],
         )
 
@@ -81,6 +85,10 @@ class TaskFilters:
             args["due_from"] = self.due_from.isoformat()
         if self.due_to:
             args["due_to"] = self.due_to.isoformat()
+        if self.done_from:
+            args["done_from"] = self.done_from.isoformat()
+        if self.done_to:
+            args["done_to"] = self.done_to.isoformat()
         if self.q:
             args["q"] = self.q
         return args
@@ -124,6 +132,11 @@ class TaskFilters:
             params["due_after"] = due_after
         if due_before is not None:
             params["due_before"] = due_before
+        done_after, done_before = local_days_utc(self.done_from, self.done_to)
+        if done_after is not None:
+            params["completed_after"] = done_after
+        if done_before is not None:
+            params["completed_before"] = done_before
         if self.q:
             params["q"] = self.q
         return params
@@ -150,7 +163,6 @@ def quick_add_context(target: str = "#task-list", links: dict | None = None, nex
     return {"target": target, "links": links or {}, "next": next_url}
 
 
-@bp.get("/")
 @bp.get("/tasks")
 def task_list():
     filters = TaskFilters.from_args(request.args)
