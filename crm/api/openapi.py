@@ -64,6 +64,31 @@ def data_envelope(out: type[Schema]) -> type[Schema]:
 
 
 @cache
+def batch_envelope(out: type[Schema], statuses: tuple[int, ...]) -> type[Schema]:
+    """A batch create's answer: one item per item given, in order."""
+    name = _envelope_name(out)
+    meaning = "201: created" + ("; 200: the existing record with the same `source` and `external_id` (in the "
+                                "database or earlier in the batch), not created again" if 200 in statuses else "")
+    item = Schema.from_dict(
+        {
+            "status": fields.Integer(required=True, validate=validate.OneOf(statuses),
+                                     metadata={"description": meaning + "."}),
+            "data": fields.Nested(out, required=True),
+            "included": fields.List(
+                fields.Nested(RelatedRecord), required=True,
+                metadata={"description": "The records `data` links to, once each."},
+            ),
+        },
+        name=f"{name}BatchItem",
+    )
+    return Schema.from_dict(
+        {"data": fields.List(fields.Nested(item), required=True,
+                             metadata={"description": "One item per item of the request, in its order."})},
+        name=f"{name}BatchResponse",
+    )
+
+
+@cache
 def list_envelope(item_schema: type[Schema] | None, name: str) -> type[Schema]:
     """A page of `item_schema` records (without one: feed items, either kind)."""
     if item_schema is None:
@@ -577,7 +602,7 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
             del obj["requestBody"]["description"]
 
     success_headers = _rate_headers()
-    if op.out is not None and not op.many and not op.feed and not op.plain:
+    if op.out is not None and not op.many and not op.feed and not op.plain and not op.batch:
         success_headers["ETag"] = _ref("headers", "ETag")
     if idempotent:
         success_headers["Idempotent-Replayed"] = _header(
@@ -592,6 +617,10 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
                                           success_headers)
     elif op.plain:
         responses["200"] = _json_response(op.summary + ".", data_envelope(op.out), success_headers)
+    elif op.batch:
+        statuses = (200, 201) if op.also_ok else (201,)
+        responses["200"] = _json_response("Every item was created (or, with status 200, found); in the order "
+                                          "given.", batch_envelope(op.out, statuses), success_headers)
     elif op.many:
         name = f"{_envelope_name(op.out)}List"
         responses["200"] = _json_response("One page of the list.", list_envelope(op.out, name), success_headers,
@@ -617,7 +646,7 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
                             "content": {"application/json": {"schema": {"type": "object"}}}}
 
     if body is not None:
-        names = {"contact_name", "company_name"} & set(body.fields)
+        names = {"contact_name", "company_name"} & _body_field_names(body)
         responses["400"] = _ref("responses", "InvalidBodyOrAmbiguousName" if names else "InvalidBody")
     else:
         responses["400"] = _ref("responses", "InvalidQuery")
@@ -643,6 +672,15 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
     obj["responses"] = responses
     obj["description"] = " ".join(description)
     return obj
+
+
+def _body_field_names(body: Schema) -> set[str]:
+    """The body's fields, and those of the items of a batch."""
+    names = set(body.fields)
+    items = body.fields.get("items")
+    if isinstance(items, fields.List) and isinstance(items.inner, fields.Nested):
+        names |= set(items.inner.schema.fields)
+    return names
 
 
 def _json_response(description: str, schema, headers: dict, links: dict | None = None) -> dict:
