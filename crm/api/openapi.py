@@ -720,6 +720,10 @@ are trimmed; NUL characters and lone surrogates are refused anywhere. Datetimes:
 **Lists.** `limit` 1–200 (default 50); keyset pagination with the opaque `next_cursor`. Enum
 filters take comma-separated lists (`status=pending,in_progress`).
 
+**Batches.** `POST /tasks/batch` and `POST /activities/batch` take `{"items": [...]}` (1–100 single
+creates) in one transaction: all or nothing, errors named `items.<index>.<field>`; the answer lists
+each item's `status` (201 created, 200 an existing activity) and record, in order.
+
 **Concurrency and retries.** Single-record responses carry an `ETag`; PATCH, DELETE and the task
 actions honour `If-Match` (412 when stale). Any POST may carry an `Idempotency-Key`.
 
