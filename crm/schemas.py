@@ -144,6 +144,18 @@ RECURRENCE_DOC = ("An RFC 5545 RRULE read from `due_at` in the owner's time zone
 DURATION_DOC = "Seconds; with `due_at`, the task is a time block starting at `due_at`."
 
 
+BATCH_MAX = 100
+
+
+def batch_of(item: type[Schema], name: str) -> type[Schema]:
+    """`{"items": [...]}`: 1 to BATCH_MAX items, each loaded by the single create's schema."""
+    return type(name, (StrictSchema,), {
+        "items": fields.List(fields.Nested(item), required=True, validate=validate.Length(min=1, max=BATCH_MAX),
+                             metadata={"description": f"1 to {BATCH_MAX} records, each as its single create "
+                                                      "takes it."}),
+    })
+
+
 class TaskInput(StrictSchema):
     READ_ONLY = StrictSchema.READ_ONLY + ("recurrence_of", "next_task_id", "remind_at", "reminded_at")
 
@@ -170,6 +182,9 @@ class TaskInput(StrictSchema):
                              metadata={"description": DURATION_DOC})
     activity_id = _link("activity")
     created_at = UtcDateTime()
+
+
+TaskBatchInput = batch_of(TaskInput, "TaskBatchInput")
 
 
 class TaskUpdate(TaskInput):
@@ -249,6 +264,9 @@ class ActivityInput(StrictSchema):
     confidence_score = StrictFloat(allow_none=True, validate=validate.Range(min=0, max=1))
     metadata = Metadata()
     created_at = UtcDateTime()
+
+
+ActivityBatchInput = batch_of(ActivityInput, "ActivityBatchInput")
 
 
 class ActivityUpdate(ActivityInput):

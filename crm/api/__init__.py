@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from functools import cache
 
 from flask import Blueprint, Flask, current_app, g, request
+from limits import RateLimitItem, parse
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.routing import BaseConverter
 
+from crm.credentials import rate_limit_key
 from crm.database import SAFE_METHODS, end_request_transaction
 from crm.extensions import csrf, db, limiter
 
@@ -40,6 +43,7 @@ def authenticate_request():
 
     if request.method == "OPTIONS":
         return None  # a CORS preflight carries no key; flask-cors answers it
+    count_request()
     view = current_app.view_functions.get(request.endpoint)
     if not getattr(view, "public", False):
         authenticate()
@@ -85,34 +89,69 @@ def finish_request(response):
     return response
 
 
+# --- Rate limit: one bucket per key across every endpoint ------------------------------------
+# Counted here, with Flask-Limiter's storage and strategy (`limiter.limiter`: memory:// is
+# crm/limits_memory.py, or Redis), but not through its per-request machinery: resolving the
+# blueprint's limits, exemption scopes and meta limits on every request cost more than the count
+# itself (docs/performance.md). Flask-Limiter still serves the web UI's sign-in limits.
+
+SCOPE = "api"
+
+
+@cache
+def _parsed_limit(text: str) -> RateLimitItem:
+    return parse(text)
+
+
+def count_request() -> None:
+    """One hit on the presented key's bucket (by address without a key), before authentication,
+    so that wrong keys are limited too; over the limit, 429."""
+    from crm.api.errors import HTTP_CODES, ApiError
+
+    if not limiter.enabled:
+        return
+    item = _parsed_limit(current_app.config["CRM_RATE_LIMIT"])
+    strategy = limiter.limiter
+    key = rate_limit_key()
+    allowed = strategy.hit(item, key, SCOPE)
+    g.rate_limit = (item, strategy.get_window_stats(item, key, SCOPE))
+    if not allowed:
+        raise ApiError(429, *HTTP_CODES[429])
+
+
 def ratelimit_headers(response) -> None:
     """The key's one bucket, as `X-RateLimit-*` and the IETF draft's `RateLimit-Policy` /
     `RateLimit` fields; `Retry-After` only on a 429."""
-    current = limiter.current_limit
-    if current is None:
+    counted = g.get("rate_limit")
+    if counted is None:
         return
-    amount = current.limit.amount
-    window = current.limit.get_expiry()
-    reset_in = max(0, int(current.reset_at - time.time()))
+    item, window = counted
+    amount = item.amount
+    reset_in = max(0, int(window.reset_time - time.time()))
     headers = response.headers
     headers["X-RateLimit-Limit"] = str(amount)
-    headers["X-RateLimit-Remaining"] = str(current.remaining)
-    headers["X-RateLimit-Reset"] = str(int(current.reset_at))
-    headers["RateLimit-Policy"] = f'"key";q={amount};w={window}'
-    headers["RateLimit"] = f'"key";r={current.remaining};t={reset_in}'
+    headers["X-RateLimit-Remaining"] = str(window.remaining)
+    headers["X-RateLimit-Reset"] = str(int(window.reset_time))
+    headers["RateLimit-Policy"] = f'"key";q={amount};w={item.get_expiry()}'
+    headers["RateLimit"] = f'"key";r={window.remaining};t={reset_in}'
     if response.status_code == 429:
         headers["Retry-After"] = str(max(1, reset_in))
     else:
         headers.pop("Retry-After", None)
 
 
-def _rate_limit() -> str:
-    return current_app.config["CRM_RATE_LIMIT"]
+def skip_flask_limiter_for_api(app: Flask) -> None:
+    """Flask-Limiter's check before every request is not run for API requests (count_request has
+    counted them); it still runs for the web UI's."""
+    funcs = app.before_request_funcs.setdefault(None, [])
+    check = limiter._check_request_limit
 
+    def check_unless_api():
+        if request.blueprint != bp.name:
+            check()
 
-# Once, at import: applying it in init_app would stack one more limit per app created. Shared:
-# one bucket per key across every endpoint (not one per endpoint).
-limiter.shared_limit(_rate_limit, scope="api")(bp)
+    funcs[:] = [check_unless_api if f == check else f for f in funcs]
+    assert check_unless_api in funcs, "Flask-Limiter's before_request hook was not found"
 
 
 CORS_REQUEST_HEADERS = ["X-Api-Key", "Authorization", "Content-Type", "Idempotency-Key", "If-Match",
@@ -144,6 +183,7 @@ def init_app(app: Flask) -> None:
     )
 
     app.url_map.converters["id"] = RecordIdConverter
+    skip_flask_limiter_for_api(app)
     enable_cors(app)
     csrf.exempt(bp)
     app.register_blueprint(bp)

@@ -5,6 +5,7 @@ from flask import g
 from crm.api import bp
 from crm.api.auth import require_scope
 from crm.api.common import (
+    batch_response,
     if_match,
     json_response,
     list_response,
@@ -17,7 +18,7 @@ from crm.api.idempotency import idempotent
 from crm.api.operations import operation
 from crm.api.params import ActivityListParams, FeedParams
 from crm.fields import format_datetime
-from crm.schemas import ActivityInput, ActivityOut, ActivityUpdate, TaskOut
+from crm.schemas import ActivityBatchInput, ActivityInput, ActivityOut, ActivityUpdate, TaskOut
 from crm.services import activities
 from crm.services.feed import feed
 
@@ -35,6 +36,20 @@ def create_activity():
     activity, created = activities.log_activity(g.workspace_id, g.caller.user_id, load_body())
     return resource_response(activity, activity_out, 201 if created else 200,
                              location_endpoint="api.get_activity" if created else None)
+
+
+@bp.post("/activities/batch")
+@require_scope("activities:write")
+@idempotent
+@operation(summary="Log activities in one request", tag="activities", body=ActivityBatchInput, out=ActivityOut,
+           batch=True, also_ok=True,
+           description="Up to 100 activities, each by the rules of `POST /activities`, in one transaction: "
+                       "all are logged, or none (a 400 names each wrong field as `items.<index>.<field>`). "
+                       "An item whose (`source`, `external_id`) exists already, or came earlier in the same "
+                       "batch, is that activity with `status` 200; a new one has `status` 201.")
+def create_activities():
+    results = activities.log_activities(g.workspace_id, g.caller.user_id, load_body()["items"])
+    return batch_response(results, activity_out)
 
 
 @bp.get("/activities")

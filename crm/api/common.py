@@ -163,6 +163,15 @@ def resource_response(record, schema: Schema, status: int = 200, location_endpoi
     return json_response({"data": dump(schema, record), "included": included_of(record)}, status, headers)
 
 
+def batch_response(results: list[tuple[object, bool]], schema: Schema) -> Response:
+    """A batch create's answer: per item, in the order given, its status (201 created, 200 an
+    existing record) and the record's envelope."""
+    return json_response({"data": [
+        {"status": 201 if created else 200, "data": dump(schema, record), "included": included_of(record)}
+        for record, created in results
+    ]})
+
+
 def list_response(page, schema: Schema) -> Response:
     payload: dict[str, Any] = {
         "data": dump_many(schema, page.items),

@@ -13,7 +13,6 @@ Nothing here restates the API by hand. The document is built from:
 from __future__ import annotations
 
 import re
-import sys
 from functools import cache
 from typing import Any
 
@@ -32,6 +31,11 @@ from crm.schemas import RelatedRecord, Representation, id_pattern
 API_PREFIX = "/api/v1"
 TITLE = "Followup API"
 VERSION = "1.0.0"
+# Who answers for a server is whoever runs it (a URL here would have to be absolute).
+CONTACT = {"name": "The operators of this Followup server"}
+# Followup is published under no open licence (package.json: UNLICENSED): an SPDX reference of
+# its own says so.
+LICENSE = {"name": "Proprietary: no licence is granted", "identifier": "LicenseRef-Proprietary"}
 
 # --- Envelopes and errors, as Marshmallow schemas ------------------------------------------------
 
@@ -57,6 +61,31 @@ def resource_envelope(out: type[Schema]) -> type[Schema]:
 @cache
 def data_envelope(out: type[Schema]) -> type[Schema]:
     return Schema.from_dict({"data": fields.Nested(out, required=True)}, name=f"{_envelope_name(out)}Response")
+
+
+@cache
+def batch_envelope(out: type[Schema], statuses: tuple[int, ...]) -> type[Schema]:
+    """A batch create's answer: one item per item given, in order."""
+    name = _envelope_name(out)
+    meaning = "201: created" + ("; 200: the existing record with the same `source` and `external_id` (in the "
+                                "database or earlier in the batch), not created again" if 200 in statuses else "")
+    item = Schema.from_dict(
+        {
+            "status": fields.Integer(required=True, validate=validate.OneOf(statuses),
+                                     metadata={"description": meaning + "."}),
+            "data": fields.Nested(out, required=True),
+            "included": fields.List(
+                fields.Nested(RelatedRecord), required=True,
+                metadata={"description": "The records `data` links to, once each."},
+            ),
+        },
+        name=f"{name}BatchItem",
+    )
+    return Schema.from_dict(
+        {"data": fields.List(fields.Nested(item), required=True,
+                             metadata={"description": "One item per item of the request, in its order."})},
+        name=f"{name}BatchResponse",
+    )
 
 
 @cache
@@ -100,7 +129,8 @@ class FeedTaskItem(Representation):
 class ErrorBody(Representation):
     code = fields.String(required=True, validate=validate.OneOf(sorted({c for c, _ in HTTP_CODES.values()}
                                                                         | {"validation_error",
-                                                                           "ambiguous_reference"})))
+                                                                           "ambiguous_reference",
+                                                                           "request_timeout"})))
     message = fields.String(required=True)
     request_id = fields.String(metadata={
         "description": "The request's id (also its `X-Request-Id` header): quote it when asking for help."})
@@ -120,21 +150,10 @@ class Error(Representation):
 # patterns: JSON Schema tools disagree on how a pattern sees them (UTF-16 units or code points).
 _NOT_NUL = r"[^\x00]"
 _NO_NUL = r"^[^\x00]*$"
-# Any JSON the metadata fields take (crm.fields.Metadata): text without NUL (PostgreSQL cannot
-# store it) and integers that fit 64 bits (what the JSON encoder writes).
-JSON_VALUE = {
-    "description": "Any JSON value: text without NUL characters; numbers as JSON has them (integers "
-                   "beyond 64 bits are kept as double precision).",
-    "anyOf": [
-        {"type": "string", "pattern": _NO_NUL},
-        {"type": "number", "minimum": -sys.float_info.max, "maximum": sys.float_info.max},
-        {"type": "boolean"},
-        {"type": "null"},
-        {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
-        {"type": "object", "propertyNames": {"pattern": _NO_NUL},
-         "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}},
-    ],
-}
+METADATA_DOC = (f"Free key-value data: string keys, any JSON values. At most {crm_fields.Metadata.MAX_KEYS} "
+                f"keys and {crm_fields.Metadata.MAX_BYTES} bytes as JSON (16 KiB), nested at most 32 levels; "
+                "no NUL character in any key or text; integers beyond 64 bits are kept as double "
+                "precision. Anything else is 400 `validation_error` on `metadata`.")
 _SPACE = "[" + crm_fields.SPACE_CLASS_BODY + "]"
 _NOT_BLANK = "[^" + crm_fields.SPACE_CLASS_BODY + r"\x00]"
 
@@ -226,13 +245,14 @@ def _field_attributes(self, field: fields.Field, ret: dict, **kwargs) -> dict:
     if isinstance(field, crm_fields.Metadata):
         if not _is_input(field):
             return {"type": "object"}
+        # Free-form values (`{}`), not a recursive JSON-value schema: generators of clients
+        # (openapi-python-client, openapi-typescript) cannot follow a schema that refers to itself.
+        # What the free form cannot say is checked by the server (crm.fields.Metadata) and told here.
         ret.pop("additionalProperties", None)
         return {"type": "object", "maxProperties": crm_fields.Metadata.MAX_KEYS,
                 "propertyNames": {"pattern": _NO_NUL},
-                "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
-                "description": f"Free key-value data: string keys, at most {crm_fields.Metadata.MAX_KEYS} "
-                               f"keys and {crm_fields.Metadata.MAX_BYTES} bytes as JSON, nested at most "
-                               "32 levels; no NUL characters."}
+                "additionalProperties": {},
+                "description": METADATA_DOC}
     if isinstance(field, fields.Function) and "schema" in field.metadata:
         return self.resolve_nested_schema(field.metadata["schema"])
     from crm.api.params import CommaList, QueryBool, QueryInteger
@@ -331,9 +351,10 @@ def _error_components() -> dict:
                                      ["insufficient_permissions"]),
         "NotFound": _error_response("No such record in this workspace (unknown or malformed id, or an id of "
                                     "another workspace).", ["not_found"]),
-        "MethodNotAllowed": _error_response(
-            "The path exists but not with this method.", ["method_not_allowed"],
-            {"Allow": _header("The methods the path allows.", {"type": "string"}, True)}),
+        "RequestTimeout": _error_response(
+            "The body stopped arriving before it was complete (under gunicorn the server waits "
+            "`CRM_CLIENT_TIMEOUT` seconds, 10 by default, for each read); nothing was done, and the server closes the connection. Retry.",
+            ["request_timeout"], {"Connection": _header("`close`.", {"type": "string", "enum": ["close"]})}),
         "IdempotencyInProgress": _error_response(
             "A request with the same Idempotency-Key is still being processed; retry shortly.",
             ["idempotency_in_progress"]),
@@ -399,7 +420,7 @@ def build_document(app: Flask) -> dict:
         openapi_version="3.1.0",
         plugins=[ma],
         servers=[{"url": API_PREFIX}],
-        info={"description": _INFO},
+        info={"description": _INFO, "contact": CONTACT, "license": LICENSE},
         security=[{"ApiKeyHeader": []}, {"BearerAuth": []}],
     )
     ma.converter.add_attribute_function(_field_attributes)
@@ -408,7 +429,6 @@ def build_document(app: Flask) -> dict:
     spec.components.security_scheme("BearerAuth", {"type": "http", "scheme": "bearer",
                                                    "description": "The same API key, as `Authorization: Bearer <key>`."})
     spec.components.schema("Error", schema=Error)
-    spec.components.schema("JsonValue", JSON_VALUE)
     for name, response in _error_components().items():
         spec.components.response(name, response)
     spec.components.header("ETag", _header("The record's version; send it back in If-Match.",
@@ -503,7 +523,10 @@ def _exclusive_name_fields(schemas: dict) -> None:
         props = schema.get("properties", {})
         pairs = [[name, id_field] for name, id_field in NAME_FIELDS.items() if name in props and id_field in props]
         if pairs:
-            schema["not"] = {"anyOf": [{"required": pair} for pair in pairs]}
+            # Each branch names the properties it requires (they are the outer schema's), so that
+            # linters see no required property that is not defined.
+            schema["not"] = {"anyOf": [{"properties": {name: {} for name in pair}, "required": pair}
+                                       for pair in pairs]}
             schema["description"] = "Give " + " and ".join(f"`{n}` or `{i}`, not both" for n, i in pairs) + "."
 
 
@@ -579,7 +602,7 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
             del obj["requestBody"]["description"]
 
     success_headers = _rate_headers()
-    if op.out is not None and not op.many and not op.feed and not op.plain:
+    if op.out is not None and not op.many and not op.feed and not op.plain and not op.batch:
         success_headers["ETag"] = _ref("headers", "ETag")
     if idempotent:
         success_headers["Idempotent-Replayed"] = _header(
@@ -594,6 +617,10 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
                                           success_headers)
     elif op.plain:
         responses["200"] = _json_response(op.summary + ".", data_envelope(op.out), success_headers)
+    elif op.batch:
+        statuses = (200, 201) if op.also_ok else (201,)
+        responses["200"] = _json_response("Every item was created (or, with status 200, found); in the order "
+                                          "given.", batch_envelope(op.out, statuses), success_headers)
     elif op.many:
         name = f"{_envelope_name(op.out)}List"
         responses["200"] = _json_response("One page of the list.", list_envelope(op.out, name), success_headers,
@@ -619,7 +646,7 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
                             "content": {"application/json": {"schema": {"type": "object"}}}}
 
     if body is not None:
-        names = {"contact_name", "company_name"} & set(body.fields)
+        names = {"contact_name", "company_name"} & _body_field_names(body)
         responses["400"] = _ref("responses", "InvalidBodyOrAmbiguousName" if names else "InvalidBody")
     else:
         responses["400"] = _ref("responses", "InvalidQuery")
@@ -633,6 +660,8 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
         responses["409"] = _ref("responses", "IdempotencyInProgress")
     if honours_if_match:
         responses["412"] = _ref("responses", "PreconditionFailed")
+    if method != "get":
+        responses["408"] = _ref("responses", "RequestTimeout")
     if body is not None:
         responses["413"] = _ref("responses", "PayloadTooLarge")
         responses["415"] = _ref("responses", "UnsupportedMediaType")
@@ -643,6 +672,15 @@ def _operation_object(path: str, method: str, op_id: str, view, op: Operation, l
     obj["responses"] = responses
     obj["description"] = " ".join(description)
     return obj
+
+
+def _body_field_names(body: Schema) -> set[str]:
+    """The body's fields, and those of the items of a batch."""
+    names = set(body.fields)
+    items = body.fields.get("items")
+    if isinstance(items, fields.List) and isinstance(items.inner, fields.Nested):
+        names |= set(items.inner.schema.fields)
+    return names
 
 
 def _json_response(description: str, schema, headers: dict, links: dict | None = None) -> dict:
@@ -681,6 +719,10 @@ are trimmed; NUL characters and lone surrogates are refused anywhere. Datetimes:
 
 **Lists.** `limit` 1–200 (default 50); keyset pagination with the opaque `next_cursor`. Enum
 filters take comma-separated lists (`status=pending,in_progress`).
+
+**Batches.** `POST /tasks/batch` and `POST /activities/batch` take `{"items": [...]}` (1–100 single
+creates) in one transaction: all or nothing, errors named `items.<index>.<field>`; the answer lists
+each item's `status` (201 created, 200 an existing activity) and record, in order.
 
 **Concurrency and retries.** Single-record responses carry an `ETag`; PATCH, DELETE and the task
 actions honour `If-Match` (412 when stale). Any POST may carry an `Idempotency-Key`.

@@ -23,6 +23,8 @@ class Operation:
                `feed` for the activity feed.
     created:   a 201 with Location (and, with `also_ok`, a 200 for an existing record).
     plain:     `{"data": <out>}`, without `included` or an ETag (settings, counts).
+    batch:     a batch create: `{"data": [{"status", "data": <out>, "included"}, ...]}`, one
+               item per item of the body; `also_ok` when an item may be an existing record (200).
     """
 
     summary: str
@@ -38,6 +40,7 @@ class Operation:
     also_ok: bool = False
     deletes: bool = False
     plain: bool = False
+    batch: bool = False
     description: str | None = None
 
     # Schemas hold no per-call state: each operation builds its two once, not per request.

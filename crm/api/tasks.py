@@ -5,6 +5,7 @@ from flask import g
 from crm.api import bp
 from crm.api.auth import require_scope
 from crm.api.common import (
+    batch_response,
     if_match,
     list_response,
     load_body,
@@ -15,7 +16,7 @@ from crm.api.common import (
 from crm.api.idempotency import idempotent
 from crm.api.operations import operation
 from crm.api.params import TaskListParams
-from crm.schemas import EmptyBody, TaskCompletion, TaskInput, TaskOut, TaskUpdate
+from crm.schemas import EmptyBody, TaskBatchInput, TaskCompletion, TaskInput, TaskOut, TaskUpdate
 from crm.services import tasks
 
 task_out = TaskOut()
@@ -28,6 +29,18 @@ task_out = TaskOut()
 def create_task():
     task = tasks.create_task(g.workspace_id, g.caller.user_id, load_body())
     return resource_response(task, task_out, 201, location_endpoint="api.get_task")
+
+
+@bp.post("/tasks/batch")
+@require_scope("tasks:write")
+@idempotent
+@operation(summary="Create tasks in one request", tag="tasks", body=TaskBatchInput, out=TaskOut, batch=True,
+           description="Up to 100 tasks, each by the rules of `POST /tasks`, in one transaction: all are "
+                       "created, or none (a 400 names each wrong field as `items.<index>.<field>`). The "
+                       "answer lists the tasks in the order given, each with `status` 201.")
+def create_tasks():
+    created = tasks.create_tasks(g.workspace_id, g.caller.user_id, load_body()["items"])
+    return batch_response([(task, True) for task in created], task_out)
 
 
 @bp.get("/tasks")

@@ -11,7 +11,13 @@ from crm.models import Activity, ActivityAttendee, Task, utcnow
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_contact_ids, check_links
 from crm.services.pagination import Page, SortKey, paginate
-from crm.services.records import backfill_created_at, check_etag, get_record, unlink_everywhere
+from crm.services.records import (
+    backfill_created_at,
+    check_etag,
+    get_record,
+    in_one_transaction,
+    unlink_everywhere,
+)
 from crm.services.search import in_workspace, substring_search
 from crm.services.text import normalize, search_text
 
@@ -114,6 +120,40 @@ def log_activity(workspace_id: str, author_id: str | None, data: dict) -> tuple[
             raise
         return existing, False
     return activity, True
+
+
+@writes
+def log_activities(workspace_id: str, author_id: str | None, items: list[dict]) -> list[tuple[Activity, bool]]:
+    """Several activities in one transaction, each by `log_activity`'s rules: all or none.
+
+    An item whose (source, external_id) exists already, or came earlier in the same batch, is
+    that activity, not created again. Returns (activity, created) per item."""
+    try:
+        return in_one_transaction(items, _batch_logger(workspace_id, author_id))
+    except IntegrityError:
+        # A concurrent request logged one of the same (source, external_id) first: once more,
+        # and that one is found.
+        return in_one_transaction(items, _batch_logger(workspace_id, author_id))
+
+
+def _batch_logger(workspace_id: str, author_id: str | None):
+    """`log_activity`'s dedup for one item of a batch, the batch's earlier items included."""
+    logged: dict[tuple[str, str], Activity] = {}
+
+    def log(data: dict) -> tuple[Activity, bool]:
+        source = data.get("source") or "manual"
+        external_id = data.get("external_id")
+        if external_id is not None:
+            existing = logged.get((source, external_id)) or find_by_external_id(workspace_id, source, external_id)
+            if existing is not None:
+                return existing, False
+        activity = build_activity(workspace_id, author_id, data)
+        db.session.add(activity)
+        if external_id is not None:
+            logged[(source, external_id)] = activity
+        return activity, True
+
+    return log
 
 
 @writes

@@ -12,7 +12,7 @@ from crm.database import writes
 from crm.extensions import db
 from crm.fields import text_problem
 from crm.models import Activity, ActivityAttendee, Company, Contact, Deal, Task, User, utcnow
-from crm.services.errors import NotFound, PreconditionFailed, ValidationFailed
+from crm.services.errors import AmbiguousReference, NotFound, PreconditionFailed, ValidationFailed
 from crm.services.links import check_links
 from crm.services.pagination import Page, SortKey, paginate
 from crm.services.text import normalize, normalize_to
@@ -302,3 +302,29 @@ def _page(stmt, model, keys: dict[str, SortKey], params: dict[str, Any], default
         rows=rows,
         filters=params,
     )
+
+
+def in_one_transaction(items: list, add) -> list:
+    """`add(item)` for each item in the open transaction, then one commit; nothing is kept if any
+    item fails. Field errors of every item are gathered, each field named `items.<index>.<field>`;
+    an ambiguous name stops at once, its field named the same way."""
+    results: list = []
+    errors: dict[str, list[str]] = {}
+    try:
+        for index, item in enumerate(items):
+            try:
+                # An item that fails adds nothing to the session: the rules run before the add.
+                results.append(add(item))
+            except ValidationFailed as err:
+                for name, messages in err.details.items():
+                    errors[f"items.{index}.{name}"] = list(messages)
+            except AmbiguousReference as err:
+                err.field = f"items.{index}.{err.field}"
+                raise
+        if errors:
+            raise ValidationFailed(errors, message="Some items have invalid fields; nothing was created.")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return results

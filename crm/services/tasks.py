@@ -13,7 +13,13 @@ from crm.services import notifications, recurrence, reminders
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_links, resolve_names
 from crm.services.pagination import Page, SortKey, paginate
-from crm.services.records import backfill_created_at, check_etag, config_flag, get_record
+from crm.services.records import (
+    backfill_created_at,
+    check_etag,
+    config_flag,
+    get_record,
+    in_one_transaction,
+)
 from crm.services.search import in_workspace, substring_search
 from crm.services.text import normalize, search_text
 
@@ -114,14 +120,29 @@ def build_task(workspace_id: str, author_id: str | None, data: dict, *, task_id:
     return task
 
 
-@writes
-def create_task(workspace_id: str, author_id: str | None, data: dict) -> Task:
+def _add_task(workspace_id: str, author_id: str | None, data: dict) -> Task:
+    """A new task, saved in the open transaction (not committed), with its side effects."""
     task = build_task(workspace_id, author_id, data)
     db.session.add(task)
     db.session.flush()
     notifications.on_assigned(task, author_id)
+    return task
+
+
+@writes
+def create_task(workspace_id: str, author_id: str | None, data: dict) -> Task:
+    task = _add_task(workspace_id, author_id, data)
     db.session.commit()
     return task
+
+
+@writes
+def create_tasks(workspace_id: str, author_id: str | None, items: list[dict]) -> list[Task]:
+    """Several tasks in one transaction, each by `create_task`'s rules: all are created or none.
+
+    Every item is checked; ValidationFailed reports each wrong field as `items.<index>.<field>`.
+    An ambiguous name stops the batch at once (AmbiguousReference, field `items.<index>.<name>`)."""
+    return in_one_transaction(items, lambda data: _add_task(workspace_id, author_id, data))
 
 
 @writes
