@@ -28,6 +28,7 @@ from crm.web.forms import (
 )
 from crm.web.rendering import is_htmx, list_page, redirect_next, render
 from crm.web.timezones import local_days_utc, parse_local_date, to_local
+from crm.web.toasts import toast
 
 LOG_TARGETS = ("#just-logged-list", "#record-timeline")
 
@@ -153,6 +154,16 @@ def _activity_form_data(form: MultiDict) -> dict:
     return data
 
 
+BLANK_ACTIVITY = "Say what happened: give a subject or some notes (or pick a contact)."
+
+
+def _refuse_blank(form: MultiDict, links: dict | None = None) -> None:
+    """A log entry a person types must say something: a subject, notes, or whom it was with."""
+    said = any((form.get(name) or "").strip() for name in ("subject", "body", "contact_query", "contact_id"))
+    if not said and not links:
+        raise FormInvalid({"subject": [BLANK_ACTIVITY]})
+
+
 def _resolving_contact_name(data: dict, action):
     """Activities take a contact id only; a typed contact name is resolved by the tasks' rule first."""
     name = data.pop("contact_name", None)
@@ -177,6 +188,7 @@ def log_activity():
     links, target = prelinked(form, data, LOG_TARGETS, "#just-logged-list")
     log_form = log_form_context(target, links, form.get("next", ""))
     try:
+        _refuse_blank(form, links)
         activity, _created = run_service(ActivityInput(), data, _resolving_contact_name(
             data, lambda d: activities.log_activity(_workspace_id(), current_user.id, d)))
     except FormInvalid as exc:
@@ -186,6 +198,7 @@ def log_activity():
                           headers={"HX-Retarget": "#log-activity", "HX-Reswap": "outerHTML"})
         return render("activities/new.html", status=422, types=ACTIVITY_TYPES, log_form=log_form,
                       errors=exc.errors, form=form)
+    toast(f"Logged “{activity.subject or activity.type.replace('_', ' ')}”.")
     if is_htmx():
         return render("activities/_logged.html", activity=activity, log_form=log_form, errors={}, form={},
                       types=ACTIVITY_TYPES)
@@ -220,12 +233,14 @@ def edit_activity(activity_id: str):
     form = request.form if request.method == "POST" else {}
     if request.method == "POST":
         try:
+            _refuse_blank(request.form, {k: v for k in ("company_id", "deal_id") if (v := getattr(activity, k))})
             data = _activity_form_data(request.form)
             run_service(ActivityUpdate(), data, _resolving_contact_name(
                 data, lambda d: activities.update_activity(activity, d)), partial=True)
         except FormInvalid as exc:
             errors = exc.errors
         else:
+            toast("Activity saved.")
             if is_htmx():
                 return render("activities/_entry.html", activity=activity)
             return redirect_next(url_for("web.activity_list"))
