@@ -134,8 +134,11 @@
     const list = target.closest("section, main");
     swapFocus = { id: target.id, next: next && next.id, previous: previous && previous.id,
                   heading: list && list.querySelector("h1, h2") };
+    // A removed row gets no afterSettle of its own (the event would fire on a detached element).
+    window.setTimeout(restoreFocus, 60);
   });
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", restoreFocus);
+  function restoreFocus() {
     const wanted = swapFocus;
     swapFocus = null;
     if (!wanted) { return; }
@@ -158,7 +161,7 @@
         target.focus();
       }
     }
-  });
+  }
 
   // "More" menus (<details class="more">): Escape closes the open one, a click elsewhere too.
   document.addEventListener("keydown", function (event) {
