@@ -255,6 +255,7 @@ def delete_activity(activity_id: str):
     if request.method != "POST":  # GET and HEAD only ask; only a POST deletes
         return render("activities/confirm_delete.html", activity=activity)
     activities.delete_activity(activity)
+    toast("Activity deleted.")
     if is_htmx():
         return render("tasks/_deleted.html")
     return redirect_next(url_for("web.activity_list"))

@@ -338,6 +338,7 @@ def delete_task(task_id: str):
     if request.method != "POST":  # GET and HEAD only ask; only a POST deletes
         return render("tasks/confirm_delete.html", task=task)
     tasks.delete_task(task)
+    toast(f"Deleted “{task.title}”.")
     if is_htmx():
         return render("tasks/_deleted.html")
     return redirect_next(url_for("web.task_list"))

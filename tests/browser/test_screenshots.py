@@ -3,10 +3,10 @@ docs/screenshots/ and shown in docs/web-ui.md, with no CSP or script errors on a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
-
-from pathlib import Path
 
 from tests.browser.conftest import ARTIFACTS, Watched, sign_in
 
