@@ -134,8 +134,12 @@
     const list = target.closest("section, main");
     swapFocus = { id: target.id, next: next && next.id, previous: previous && previous.id,
                   heading: list && list.querySelector("h1, h2") };
-    // A removed row gets no afterSettle of its own (the event would fire on a detached element).
-    window.setTimeout(restoreFocus, 60);
+    // A removed row gets no afterSettle of its own (the event would fire on a detached element):
+    // once this swap has taken the row out, and no later swap has begun, restore the focus here.
+    const state = swapFocus;
+    window.setTimeout(function () {
+      if (swapFocus === state && !target.isConnected) { restoreFocus(); }
+    }, 60);
   });
   document.addEventListener("htmx:afterSettle", restoreFocus);
   function restoreFocus() {
