@@ -42,7 +42,7 @@
       event.preventDefault();
     } else if (event.key === "x" || event.key === "e") {
       const row = document.activeElement && document.activeElement.closest(".row");
-      const control = row && row.querySelector(event.key === "x" ? "input[type=checkbox]" : ".row-actions [role=button]");
+      const control = row && row.querySelector(event.key === "x" ? "input[type=checkbox]" : "button.edit");
       if (control) { event.preventDefault(); control.click(); }
     }
   });
@@ -50,7 +50,7 @@
   // j / k: next / previous row, by its title link.
   function moveRowFocus(step) {
     const titles = Array.from(document.querySelectorAll(".row .row-title"))
-      .map(function (el) { return el.tagName === "A" ? el : el.closest(".row").querySelector("[role=button]"); })
+      .map(function (el) { return el.tagName === "A" ? el : el.closest(".row").querySelector("summary, button"); })
       .filter(Boolean);
     if (!titles.length) { return; }
     const current = document.activeElement && document.activeElement.closest(".row");
@@ -95,28 +95,98 @@
     }
   });
 
-  // A swapped row keeps the keyboard: focus goes to its title again (edit forms autofocus Title).
-  let focusedRowId = null;
+  // Focus after a swap: an opened form focuses its first field; a saved or cancelled row gets its
+  // title back; after a delete, the next row (or the one before, or the list's heading) takes it.
+  let swapFocus = null;
+  function rowTitle(row) {
+    return row && (row.querySelector("a.row-title") || row.querySelector("summary, button"));
+  }
+  function firstField(root) {
+    const fields = root.querySelectorAll("[autofocus], input:not([type=hidden]), select, textarea");
+    for (const field of fields) { if (field.offsetParent !== null) { return field; } }
+    return null;
+  }
+  function sibling(row, step) {
+    let el = step > 0 ? row.nextElementSibling : row.previousElementSibling;
+    while (el && !(el.classList.contains("row") && el.id)) { el = step > 0 ? el.nextElementSibling : el.previousElementSibling; }
+    return el;
+  }
   document.addEventListener("htmx:beforeSwap", function (event) {
     const target = event.detail.target;
     const active = document.activeElement;
-    focusedRowId = target && target.classList && target.classList.contains("row") &&
-      (target.contains(active) || active === document.body) ? target.id : null;
+    swapFocus = null;
+    if (!target || !target.classList || !target.classList.contains("row")) { return; }
+    if (!(target.contains(active) || active === document.body || !active)) { return; }
+    const next = sibling(target, 1);
+    const previous = sibling(target, -1);
+    const list = target.closest("section, main");
+    swapFocus = { id: target.id, next: next && next.id, previous: previous && previous.id,
+                  heading: list && list.querySelector("h1, h2") };
+    // A removed row gets no afterSettle of its own (the event would fire on a detached element):
+    // once this swap has taken the row out, and no later swap has begun, restore the focus here.
+    const state = swapFocus;
+    window.setTimeout(function () {
+      if (swapFocus === state && !target.isConnected) { restoreFocus(); }
+    }, 60);
   });
-  document.addEventListener("htmx:afterSettle", function () {
-    if (!focusedRowId) { return; }
-    const row = document.getElementById(focusedRowId);
-    focusedRowId = null;
-    const lost = !document.activeElement || document.activeElement === document.body;
-    if (row && lost && !row.classList.contains("editing")) {
-      const title = row.querySelector("a.row-title") || row.querySelector(".row-actions [role=button]");
-      if (title) { title.focus(); }
+  document.addEventListener("htmx:afterSettle", restoreFocus);
+  function restoreFocus() {
+    const wanted = swapFocus;
+    swapFocus = null;
+    if (!wanted) { return; }
+    const row = document.getElementById(wanted.id);
+    if (row && row.classList.contains("editing")) {
+      const field = firstField(row);
+      if (field) { field.focus(); }
+      return;
     }
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (row && lost) {
+      const title = rowTitle(row);
+      if (title) { title.focus(); }
+    } else if (!row) {
+      const other = (wanted.next && document.getElementById(wanted.next)) ||
+                    (wanted.previous && document.getElementById(wanted.previous));
+      const target = other ? rowTitle(other) : wanted.heading;
+      if (target) {
+        if (!other) { target.setAttribute("tabindex", "-1"); }
+        target.focus();
+      }
+    }
+  }
+
+  // "More" menus (<details class="more">): Escape closes the open one, a click elsewhere too.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    const menu = event.target.closest && event.target.closest("details.more[open]");
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  }, true);
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.more[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) { menu.open = false; }
+    });
+  });
+
+  // Phone layout: the filters wait behind a "Filters" button (shown only where this script runs).
+  function showFilterToggles(root) {
+    root.querySelectorAll(".filters-toggle").forEach(function (button) { button.hidden = false; });
+  }
+  showFilterToggles(document);
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest(".filters-toggle");
+    if (!button) { return; }
+    const panel = document.getElementById(button.getAttribute("aria-controls"));
+    const open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (panel) { panel.classList.toggle("is-open", open); }
   });
 
   // Toasts: a short confirmation (`followup:toast` in HX-Trigger, crm/web/toasts.py), with an Undo
   // button when the action can be undone; failed requests say so the same way.
-  function toast(message, undoUrl, undoTarget) {
+  function toast(message, undoUrl, undoTarget, linkUrl) {
     const box = document.getElementById("toast");
     if (!box) { return; }
     box.replaceChildren();
@@ -136,13 +206,20 @@
       });
       box.appendChild(undo);
     }
+    if (linkUrl) {
+      const link = document.createElement("a");
+      link.href = linkUrl;
+      link.className = "toast-link";
+      link.textContent = "Open it";
+      box.appendChild(link);
+    }
     box.hidden = false;
     window.clearTimeout(toast.timer);
-    toast.timer = window.setTimeout(function () { box.hidden = true; }, undoUrl ? 10000 : 5000);
+    toast.timer = window.setTimeout(function () { box.hidden = true; }, undoUrl || linkUrl ? 10000 : 5000);
   }
   document.addEventListener("followup:toast", function (event) {
     const detail = event.detail || {};
-    toast(detail.message || "", detail.undo_url || null, detail.undo_target || null);
+    toast(detail.message || "", detail.undo_url || null, detail.undo_target || null, detail.link_url || null);
   });
   document.addEventListener("htmx:responseError", function (event) {
     const status = event.detail.xhr ? event.detail.xhr.status : 0;

@@ -225,6 +225,23 @@ def set_password(user: User, password: str, *, keep_session: str | None = None) 
     db.session.commit()
 
 
+@writes
+def change_own_password(user: User, current_password: str, new_password: str, *,
+                        keep_session: str | None = None) -> None:
+    """A user changes their own password: the current one first; every other session ends."""
+    if not check_password(user, current_password):
+        raise ValidationFailed.field("current_password", "That is not your current password.")
+    set_password(user, new_password, keep_session=keep_session)
+
+
+@writes
+def admin_set_password(admin: User, user: User, password: str, *, keep_session: str | None = None) -> None:
+    """An admin sets a password for a user of their workspace; that user's sessions end."""
+    if not admin.is_admin or admin.workspace_id != user.workspace_id:
+        raise NotFound("No such user.")
+    set_password(user, password, keep_session=keep_session if user.id == admin.id else None)
+
+
 # --- browser sessions ---------------------------------------------------------------------
 # The cookie (signed with SECRET_KEY) holds a random token; the table holds its SHA-256, so a
 # copy of the database does not hold live sessions.

@@ -33,6 +33,7 @@ SORTS = {
     "priority": SortKey(Task.priority_rank, kind="int"),
     "created_at": SortKey(Task.created_at, kind="datetime"),
     "updated_at": SortKey(Task.updated_at, kind="datetime"),
+    "completed_at": SortKey(Task.completed_at, nullable=True, kind="datetime"),
     "title": SortKey(Task.title),
 }
 DEFAULT_SORT = "-created_at"

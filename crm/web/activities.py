@@ -28,6 +28,7 @@ from crm.web.forms import (
 )
 from crm.web.rendering import is_htmx, list_page, redirect_next, render
 from crm.web.timezones import local_days_utc, parse_local_date, to_local
+from crm.web.toasts import toast
 
 LOG_TARGETS = ("#just-logged-list", "#record-timeline")
 
@@ -159,6 +160,17 @@ def _activity_form_data(form: MultiDict) -> dict:
     }
 
 
+BLANK_ACTIVITY = "Say what happened: give a subject or some notes (or pick a contact)."
+
+
+def _refuse_blank(form: MultiDict, links: dict | None = None) -> None:
+    """A log entry a person types must say something: a subject, notes, or whom it was with."""
+    said = any((form.get(name) or "").strip()
+               for name in ("subject", "body", "contact_query", "contact_id", "contact_pick"))
+    if not said and not links:
+        raise FormInvalid({"subject": [BLANK_ACTIVITY]})
+
+
 @bp.get("/activities/new")
 def new_activity():
     return render("activities/new.html", types=ACTIVITY_TYPES, log_form=log_form_context(), errors={}, form={})
@@ -173,6 +185,7 @@ def log_activity():
     picks = read_picks(form, ACTIVITY_PICKERS, _workspace_id())
     data.update(picks.data)
     try:
+        _refuse_blank(form, links)
         activity, _created = run_service(
             ActivityInput(), data, lambda d: activities.log_activity(_workspace_id(), current_user.id, d), picks=picks)
     except FormInvalid as exc:
@@ -182,6 +195,7 @@ def log_activity():
                           headers={"HX-Retarget": "#log-activity", "HX-Reswap": "outerHTML"})
         return render("activities/new.html", status=422, types=ACTIVITY_TYPES, log_form=log_form,
                       errors=exc.errors, candidates=exc.candidates, form=form)
+    toast(f"Logged “{activity.subject or activity.type.replace('_', ' ')}”.")
     if is_htmx():
         return render("activities/_logged.html", activity=activity, log_form=log_form, errors={}, form={},
                       types=ACTIVITY_TYPES)
@@ -220,11 +234,13 @@ def edit_activity(activity_id: str):
         picks = read_picks(request.form, ACTIVITY_PICKERS, _workspace_id())
         data.update(picks.data)
         try:
+            _refuse_blank(request.form, {k: v for k in ("company_id", "deal_id") if (v := getattr(activity, k))})
             run_service(ActivityUpdate(), data, lambda d: activities.update_activity(activity, d),
                         partial=True, picks=picks)
         except FormInvalid as exc:
             errors, candidates = exc.errors, exc.candidates
         else:
+            toast("Activity saved.")
             if is_htmx():
                 return render("activities/_entry.html", activity=activity)
             return redirect_next(url_for("web.activity_list"))
@@ -240,6 +256,7 @@ def delete_activity(activity_id: str):
     if request.method != "POST":  # GET and HEAD only ask; only a POST deletes
         return render("activities/confirm_delete.html", activity=activity)
     activities.delete_activity(activity)
+    toast("Activity deleted.")
     if is_htmx():
         return render("tasks/_deleted.html")
     return redirect_next(url_for("web.activity_list"))

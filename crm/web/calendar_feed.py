@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask import Response, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from crm.services import calendar
 from crm.web import bp
+from crm.web.toasts import toast
 
 
 def feed_base_url() -> str:
@@ -33,5 +34,5 @@ def calendar_feed(token: str):
 @bp.post("/settings/calendar-token")
 def regenerate_calendar_token():
     calendar.regenerate_calendar_token(current_user)
-    flash("New calendar URL made. The old one no longer works: subscribe again with this one.")
+    toast("New calendar URL made. The old one no longer works: subscribe again with this one.")
     return redirect(url_for("web.settings") + "#calendar-head", code=303)

@@ -15,6 +15,7 @@ from crm.web import bp
 from crm.web.rendering import format_local, is_htmx, list_page, redirect_next, render
 from crm.web.settings import settings_page
 from crm.web.timezones import local_today, parse_local_date
+from crm.web.toasts import toast
 
 # A tab that opens later than this after a push reminder shows it on the bell only.
 DESKTOP_WINDOW = timedelta(minutes=15)
@@ -79,13 +80,14 @@ def _item_response(notification, message: str | None = None):
 
 @bp.post("/notifications/<notification_id>/read")
 def read_notification(notification_id: str):
+    toast("Marked read.")
     return _item_response(notifications.mark_read(current_user.id, notification_id))
 
 
 @bp.post("/notifications/read-all")
 def read_all_notifications():
     count = notifications.mark_all_read(current_user.id)
-    flash(f"Marked {count} notification{'s' if count != 1 else ''} read." if count else "Nothing was unread.")
+    toast(f"Marked {count} notification{'s' if count != 1 else ''} read." if count else "Nothing was unread.")
     return redirect_next(url_for("web.notification_list"))
 
 
@@ -121,7 +123,7 @@ def save_notification_settings():
         notifications.update_preferences(current_user, data)
     except ValidationFailed as exc:
         return settings_page(422, errors={"notifications": [m for msgs in exc.details.values() for m in msgs]})
-    flash("Notification settings saved.")
+    toast("Notification settings saved.")
     return redirect_next(url_for("web.settings") + "#notifications-head")
 
 

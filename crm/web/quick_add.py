@@ -78,7 +78,8 @@ def confirm_quick_add(task, typed: str, parsed: QuickAdd) -> None:
     cleared = [name for name, value in (("due_at", parsed.due_at), ("recurrence", parsed.recurrence)) if value]
     undo = url_for("web.keep_quick_add_words", task_id=task.id, title=typed, clear=cleared)
     summary = understood(parsed, task.due_at)
-    toast(f"Added “{task.title}”: {summary[:1].lower()}{summary[1:]}.", undo_url=undo, undo_target=f"#task-{task.id}")
+    toast(f"Added “{task.title}”: {summary[:1].lower()}{summary[1:]}.", undo_url=undo, undo_target=f"#task-{task.id}",
+          link_url=url_for("web.task_detail", task_id=task.id))
 
 
 @bp.post("/tasks/<task_id>/keep-words")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
@@ -13,7 +13,7 @@ from crm.services.errors import ValidationFailed
 from crm.services.pagination import Page
 from crm.services.tasks import is_overdue
 from crm.web.markdown import render_markdown
-from crm.web.timezones import datetime_local_value, local_today, to_local
+from crm.web.timezones import datetime_local_value, to_local
 
 
 def is_htmx() -> bool:
@@ -72,22 +72,24 @@ def current_path() -> str:
     return request.full_path.rstrip("?")
 
 
+# One way to write a date and a time on every page (per locale; English is the only one so far):
+# "Sat 5 Dec 2026", "Sat 5 Dec 2026, 14:30", "14:30".
+DATE_FORMATS = {"en": {"date": "%a %-d %b %Y", "datetime": "%a %-d %b %Y, %H:%M", "time": "%H:%M"}}
+LOCALE = "en"
+
+
 def format_local(value: datetime | None, style: str = "datetime") -> str:
+    """A UTC datetime in the user's time zone; `short` is the same as `datetime` (one format)."""
     local = to_local(value)
     if local is None:
         return ""
-    if style == "date":
-        return local.strftime("%a %-d %b %Y")
-    if style == "time":
-        return local.strftime("%H:%M")
-    if style == "short":
-        today = local_today()
-        if local.date() == today:
-            return "Today " + local.strftime("%H:%M")
-        if local.year == today.year:
-            return local.strftime("%a %-d %b, %H:%M")
-        return local.strftime("%-d %b %Y, %H:%M")
-    return local.strftime("%a %-d %b %Y, %H:%M")
+    formats = DATE_FORMATS[LOCALE]
+    return local.strftime(formats.get(style, formats["datetime"]))
+
+
+def format_day(value: date | None) -> str:
+    """A calendar date (a day heading, a deal's close date), in the same format as format_local's dates."""
+    return value.strftime(DATE_FORMATS[LOCALE]["date"]) if value else ""
 
 
 def label(value: str | None) -> str:
@@ -147,6 +149,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["url_for"] = fast_url_for
     app.add_template_filter(format_duration, "duration")
     app.add_template_filter(format_local, "local")
+    app.add_template_filter(format_day, "day")
     app.add_template_filter(datetime_local_value, "input_datetime")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(label, "label")

@@ -93,6 +93,24 @@ class TaskFilters:
             args["q"] = self.q
         return args
 
+    def is_plain(self) -> bool:
+        """Only the quick view, no filter or search narrowing it."""
+        return self.url_args() == {"view": self.view}
+
+    def heading(self, users) -> str:
+        """The page's heading says whose tasks are shown, not just "My"."""
+        if self.owner == "me":
+            whose = "My"
+        elif self.owner == "any":
+            whose = "Everyone’s"
+        else:
+            whose = next((f"{u.name}’s" for u in users if u.id == self.owner), "Nobody’s")
+        if self.view == "my":
+            return f"{whose} open tasks"
+        if self.owner == "me":
+            return QUICK_VIEWS[self.view]
+        return f"{QUICK_VIEWS[self.view]}: {whose.lower() if self.owner == 'any' else whose} tasks"
+
     def url_for_view(self, view: str) -> str:
         return url_for("web.task_list", **{**self.url_args(), "view": view})
 
@@ -112,7 +130,7 @@ class TaskFilters:
             params["overdue"] = True
         elif self.view == "done":
             params["status"] = ["completed"]
-            params["sort"] = "-updated_at"
+            params["sort"] = "-completed_at"  # the latest finished first
         elif self.view == "all":
             params["sort"] = "-created_at"
         if self.status:
@@ -168,9 +186,14 @@ def task_list():
     filters = TaskFilters.from_args(request.args)
     context = _list_context(filters)
     if is_htmx():
-        template = "tasks/_more.html" if context["is_more"] else "tasks/_results.html"
-        return render(template, **context)
-    return render("tasks/index.html", users=_users(), views=QUICK_VIEWS,
+        if context["is_more"]:
+            return render("tasks/_more.html", **context)
+        # The heading and quick views follow the filters (out of band): "My" only when it is mine.
+        users = _users() if filters.owner not in ("me", "any") else []
+        return render("tasks/_results.html", oob_head=True, heading=filters.heading(users), views=QUICK_VIEWS,
+                      **context)
+    users = _users()
+    return render("tasks/index.html", users=users, views=QUICK_VIEWS, heading=filters.heading(users),
                   quick_add=quick_add_context(), **context)
 
 
@@ -255,6 +278,9 @@ def create_task():
                       users=_users(), types=TASK_TYPES, repeat_choices=REPEAT_CHOICES, repeat_choice=repeat_choice)
     if parsed is not None:
         confirm_quick_add(task, form.get("title", ""), parsed)
+    else:
+        # The list may not show the new task (another view, or no due date sorts it last): say so, with a link.
+        toast(f"Added “{task.title}”.", link_url=url_for("web.task_detail", task_id=task.id))
     if is_htmx():
         return render("tasks/_created.html", task=task, quick_add=quick_add, errors={}, form={})
     return redirect_next(url_for("web.task_list"))
@@ -301,6 +327,7 @@ def edit_task(task_id: str):
         except FormInvalid as exc:
             errors, candidates = exc.errors, exc.candidates
         else:
+            toast(f"Saved “{task.title}”.")
             if is_htmx():
                 return render("tasks/_row.html", task=task)
             return redirect_next(url_for("web.task_detail", task_id=task.id))
@@ -341,6 +368,7 @@ def delete_task(task_id: str):
     if request.method != "POST":  # GET and HEAD only ask; only a POST deletes
         return render("tasks/confirm_delete.html", task=task)
     tasks.delete_task(task)
+    toast(f"Deleted “{task.title}”.")
     if is_htmx():
         return render("tasks/_deleted.html")
     return redirect_next(url_for("web.task_list"))

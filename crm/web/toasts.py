@@ -16,19 +16,25 @@ from crm.web.rendering import is_htmx
 
 EVENT = "followup:toast"
 UNDO_CATEGORY_PREFIX = "undo:"
+LINK_CATEGORY_PREFIX = "link:"
 
 
-def toast(message: str, *, undo_url: str | None = None, undo_target: str | None = None) -> None:
+def toast(message: str, *, undo_url: str | None = None, undo_target: str | None = None,
+          link_url: str | None = None) -> None:
     """Confirm an action to the user of the current request.
 
     `undo_url` takes a POST that undoes the action. With htmx, its answer replaces `undo_target`
     (a CSS selector, e.g. the row) when that is on the page; an undo endpoint that cannot answer
-    with a fragment sends `HX-Refresh: true` instead.
+    with a fragment sends `HX-Refresh: true` instead. `link_url` adds an "Open" link (to what was
+    just made, which the current list may not show).
     """
     if is_htmx():
-        g.setdefault("toasts", []).append({"message": message, "undo_url": undo_url, "undo_target": undo_target})
+        g.setdefault("toasts", []).append({"message": message, "undo_url": undo_url, "undo_target": undo_target,
+                                           "link_url": link_url})
+    elif undo_url:
+        flash(message, UNDO_CATEGORY_PREFIX + undo_url)
     else:
-        flash(message, UNDO_CATEGORY_PREFIX + undo_url if undo_url else "message")
+        flash(message, LINK_CATEGORY_PREFIX + link_url if link_url else "message")
 
 
 def add_toast_header(response: Response) -> Response:

@@ -37,6 +37,7 @@ def test_activity_entry_edits_in_place(page, live_server, seed):
     page.goto(f"{live_server}/activities")
     page.evaluate("window.__marker = 1")
     entry = page.locator(f"#activity-{activity_id}")
+    entry.locator("summary").click()
     entry.get_by_role("button", name="Edit").click()
     entry.get_by_label("Subject").fill("Notes on Initech, revised")
     entry.get_by_role("button", name="Save").click()

@@ -1,11 +1,16 @@
-"""Screenshots of the main pages (saved under test-artifacts/), with no CSP or script errors on any."""
+"""Screenshots of the main pages at desktop (1280×800) and phone (390×844) size, kept in
+docs/screenshots/ and shown in docs/web-ui.md, with no CSP or script errors on any."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, Watched, sign_in
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 pytestmark = pytest.mark.browser
 
@@ -29,17 +34,20 @@ def demo(app, account):
         return {"task_id": task.id, "contact_id": contact.id}
 
 
-def test_main_pages_render_cleanly(browser, live_server, account, demo):
+def test_main_pages_render_cleanly(browser, live_server, account, demo, seed):
+    SCREENSHOTS.mkdir(exist_ok=True)
     ARTIFACTS.mkdir(exist_ok=True)
+    seed.activity(type="call", subject="Talked pricing with the buyer", body="Wants the **annual** plan.")
     pages = [
         ("tasks", "/tasks?view=all&owner=any"),
         ("task-page", f"/tasks/{demo['task_id']}"),
         ("activities", "/activities"),
         ("contact", f"/contacts/{demo['contact_id']}"),
         ("settings", "/settings"),
+        ("notifications", "/notifications"),
     ]
-    for width, suffix in ((1280, ""), (390, "-phone")):
-        context = browser.new_context(viewport={"width": width, "height": 900})
+    for width, height, suffix in ((1280, 800, ""), (390, 844, "-phone")):
+        context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
         watched = Watched(page)
         sign_in(page, live_server, account)
@@ -48,13 +56,17 @@ def test_main_pages_render_cleanly(browser, live_server, account, demo):
             expect(page.locator("main h1").first).to_be_visible()
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{name} scrolls sideways at {width}px"
-            page.screenshot(path=str(ARTIFACTS / f"{name}{suffix}.png"), full_page=not suffix and name != "activities")
+            # The first screen only: what a salesperson sees on opening the page (and small files).
+            page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"))
         page.goto(live_server + "/tasks?view=all&owner=any")
+        page.locator("li.task-row").first.locator("summary").click()
         page.locator("li.task-row").first.get_by_role("button", name="Edit").click()
         page.get_by_role("button", name="Save").first.wait_for()
         page.screenshot(path=str(ARTIFACTS / f"tasks-editing{suffix}.png"))
         context.close()
         assert watched.problems == []
+    for png in SCREENSHOTS.glob("*.png"):
+        assert png.stat().st_size < 400_000, f"{png.name} is too large for the docs"
 
 
 def test_sign_in_page(browser, live_server, account):

@@ -22,6 +22,14 @@ def row(page, task_id):
     return page.locator(f"#task-{task_id}")
 
 
+def menu_action(the_row, name: str) -> None:
+    """Edit and Delete sit in the row's "More" menu: open it (unless it is open), then choose."""
+    button = the_row.get_by_role("button", name=name)
+    if not button.is_visible():
+        the_row.locator("summary").click()
+    button.click()
+
+
 def test_ticking_completes_in_place_and_unticking_reopens(page, live_server, seed):
     task_id = seed.task("Call Ada about the renewal")
     page.goto(f"{live_server}/tasks?view=all")
@@ -46,7 +54,7 @@ def test_edit_in_place_shows_errors_in_the_row_and_escape_cancels(page, live_ser
     mark_page(page)
     the_row = row(page, task_id)
 
-    the_row.get_by_role("button", name="Edit").click()
+    menu_action(the_row, "Edit")
     for name in ("Title", "Due", "Priority", "Status", "Owner"):
         expect(the_row.get_by_label(name, exact=True)).to_be_visible()
     expect(the_row.get_by_label("Title")).to_be_focused()
@@ -60,7 +68,7 @@ def test_edit_in_place_shows_errors_in_the_row_and_escape_cancels(page, live_ser
     expect(the_row.get_by_role("link", name="Send the contract")).to_be_visible()
     expect(the_row.get_by_label("Title")).to_have_count(0)
 
-    the_row.get_by_role("button", name="Edit").click()
+    menu_action(the_row, "Edit")
     the_row.get_by_label("Title").fill("Send the signed contract")
     the_row.get_by_label("Priority").select_option("urgent")
     the_row.get_by_label("Due").fill("2030-01-15T09:30")
@@ -85,11 +93,11 @@ def test_delete_asks_first_then_removes_the_row(page, live_server, seed):
         dialog.dismiss() if len(questions) == 1 else dialog.accept()
 
     page.on("dialog", answer)
-    row(page, gone).get_by_role("button", name="Delete").click()
+    menu_action(row(page, gone), "Delete")
     expect(row(page, gone)).to_be_visible()  # dismissed: still there
     assert seed.get_task(gone) is not None
 
-    row(page, gone).get_by_role("button", name="Delete").click()
+    menu_action(row(page, gone), "Delete")
     expect(row(page, gone)).to_have_count(0)
     assert "Delete me" in questions[0]
     assert seed.get_task(gone) is None

@@ -70,7 +70,8 @@ def test_mark_read_with_htmx_swaps_the_item_and_tells_the_bell(web):
     _task, note_id = fire(web)
     response = web.post(f"/notifications/{note_id}/read", htmx=True)
     assert response.status_code == 200
-    assert response.headers["HX-Trigger"] == "notifications-changed"
+    events = json.loads(response.headers["HX-Trigger"])
+    assert "notifications-changed" in events and events["followup:toast"]["message"] == "Marked read."
     body = web.text(response)
     assert body.startswith(f'<li id="notification-{note_id}"') and "is-unread" not in body
 

@@ -21,8 +21,8 @@ def test_time_zone_is_saved_and_used(web):
 
 def test_api_key_secret_is_shown_once_and_works(web, client):
     response = web.post("/settings/api-keys", {"label": "Calendar sync", "scopes": ["tasks:read"]})
-    assert response.status_code == 201
-    secret = re.search(r'value="(fu_[^"]+)"', web.text(response)).group(1)
+    assert (response.status_code, response.headers["Location"]) == (303, "/settings/api-keys/new")
+    secret = re.search(r'value="(fu_[^"]+)"', web.text(web.get("/settings/api-keys/new"))).group(1)
     assert client.get("/api/v1/tasks", headers={"X-Api-Key": secret}).status_code == 200
     assert client.get("/api/v1/activities", headers={"X-Api-Key": secret}).status_code == 403
     later = web.text(web.get("/settings"))
@@ -36,7 +36,8 @@ def test_api_key_needs_a_known_scope(web):
 
 
 def test_revoked_key_stops_working(web, client):
-    secret = re.search(r'value="(fu_[^"]+)"', web.text(web.post("/settings/api-keys", {"scopes": ["tasks:read"]}))).group(1)
+    web.post("/settings/api-keys", {"scopes": ["tasks:read"]})
+    secret = re.search(r'value="(fu_[^"]+)"', web.text(web.get("/settings/api-keys/new"))).group(1)
     key_id = re.findall(r'/settings/api-keys/(key_\w+)/revoke', web.text(web.get("/settings")))[0]
     assert web.post(f"/settings/api-keys/{key_id}/revoke").status_code == 303
     assert client.get("/api/v1/tasks", headers={"X-Api-Key": secret}).status_code == 401
