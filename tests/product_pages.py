@@ -46,7 +46,16 @@ PAGES = [
     ProductPage("deal", lambda ids: f"/deals/{ids['deal']}"),
     ProductPage("settings", lambda ids: "/settings"),
     ProductPage("notifications", lambda ids: "/notifications"),
-    # Integration: add Today ("/"), Calendar ("/calendar"), Trash and the record forms here.
+    ProductPage("today", lambda ids: "/"),
+    ProductPage("calendar-week", lambda ids: "/calendar?view=week"),
+    ProductPage("calendar-month", lambda ids: "/calendar?view=month"),
+    ProductPage("contact-new", lambda ids: "/contacts/new"),
+    ProductPage("contact-edit", lambda ids: f"/contacts/{ids['contact']}/edit"),
+    ProductPage("company-new", lambda ids: "/companies/new"),
+    ProductPage("company-edit", lambda ids: f"/companies/{ids['company']}/edit"),
+    ProductPage("deal-new", lambda ids: "/deals/new"),
+    ProductPage("deal-edit", lambda ids: f"/deals/{ids['deal']}/edit"),
+    ProductPage("task-snooze", lambda ids: f"/tasks/{ids['task']}/snooze"),
 ]
 
 

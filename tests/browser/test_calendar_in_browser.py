@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.a11y import assert_no_axe_violations
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def mark_page(page) -> None:
@@ -104,12 +103,6 @@ def test_without_javascript_the_calendar_is_a_list_by_day_with_date_fields(brows
         context.close()
 
 
-def axe_violations(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate("""async () => (await axe.run()).violations.map(
-        v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))""")
-
-
 def test_axe_finds_no_violations_on_the_week_and_month(browser, live_server, account, seed):
     seed.task("Call Ada", due_at="2026-12-08T09:00:00Z", duration=5400)
     seed.task("Overlap", due_at="2026-12-08T09:30:00Z")
@@ -123,10 +116,10 @@ def test_axe_finds_no_violations_on_the_week_and_month(browser, live_server, acc
         sign_in(page, live_server, account)
         for view in ("week", "month"):
             page.goto(f"{live_server}/calendar?view={view}&date=2026-12-07")
-            assert axe_violations(page) == [], view
+            assert_no_axe_violations(page, view)
         page.goto(f"{live_server}/calendar?view=week&date=2026-12-07")
         page.get_by_role("button", name=re.compile("^Move")).first.click()  # an open Move form too
         expect(page.locator("#cal-move")).to_be_visible()
-        assert axe_violations(page) == []
+        assert_no_axe_violations(page, "open Move form")
     finally:
         context.close()

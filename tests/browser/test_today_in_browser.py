@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from crm import clock
-from tests.browser.axe import assert_no_axe_violations
+from tests.browser.a11y import assert_no_axe_violations
 from tests.browser.conftest import ARTIFACTS, Watched, sign_in
 
 pytestmark = pytest.mark.browser
