@@ -11,7 +11,8 @@ from sqlalchemy import or_, select, update
 from crm.database import writes
 from crm.extensions import db
 from crm.fields import text_problem
-from crm.models import Activity, ActivityAttendee, Company, Contact, Deal, Task, User, utcnow
+from crm.models import Company, Contact, Deal, User, utcnow
+from crm.services import trash
 from crm.services.errors import NotFound, PreconditionFailed, ValidationFailed
 from crm.services.links import check_links
 from crm.services.pagination import Page, SortKey, paginate
@@ -122,8 +123,7 @@ def update_company(company: Company, data: dict, if_match: str | None = None) ->
 @writes
 def delete_company(company: Company, if_match: str | None = None) -> None:
     check_etag(company, if_match)
-    unlink_everywhere("company_id", company.id, (Task, Activity, Deal, Contact))
-    db.session.delete(company)
+    trash.move_to_trash(company)
     db.session.commit()
 
 
@@ -189,11 +189,7 @@ def update_contact(contact: Contact, data: dict, if_match: str | None = None) ->
 @writes
 def delete_contact(contact: Contact, if_match: str | None = None) -> None:
     check_etag(contact, if_match)
-    unlink_everywhere("contact_id", contact.id, (Task, Activity, Deal))
-    db.session.execute(
-        ActivityAttendee.__table__.delete().where(ActivityAttendee.contact_id == contact.id)
-    )
-    db.session.delete(contact)
+    trash.move_to_trash(contact)
     db.session.commit()
 
 
@@ -257,8 +253,7 @@ def update_deal(deal: Deal, data: dict, if_match: str | None = None) -> Deal:
 @writes
 def delete_deal(deal: Deal, if_match: str | None = None) -> None:
     check_etag(deal, if_match)
-    unlink_everywhere("deal_id", deal.id, (Task, Activity))
-    db.session.delete(deal)
+    trash.move_to_trash(deal)
     db.session.commit()
 
 
