@@ -416,13 +416,12 @@ BULK_ACTIONS = ("complete", "reopen", "delete", "update", "restore")
 
 
 class BulkTaskInput(StrictSchema):
-    ids = fields.List(fields.String(validate=validate.Length(max=40)), required=True,
+    ids = fields.List(fields.String(validate=id_format("task")), required=True,
                       validate=validate.Length(min=1, max=500),
                       metadata={"description": "The tasks, at most 500."})
     action = _enum(BULK_ACTIONS, required=True)
-    # Loaded with TaskUpdate (partial, as PATCH) by the endpoint, for `update` only.
-    data = fields.Dict(metadata={
-        "description": "For `update`: the fields to change, exactly as the body of PATCH /tasks/{id}."})
+    data = fields.Nested(TaskUpdate(partial=True), metadata={
+        "description": "For `update` only: the fields to change, exactly as the body of PATCH /tasks/{id}."})
 
 
 class BulkOut(Representation):

@@ -66,17 +66,6 @@ def load_body() -> dict:
                        flatten_errors(err.messages)) from None
 
 
-def load_nested(data: Any, schema: Schema, field: str) -> dict:
-    """A body field holding an object of its own, loaded with `schema`; errors are named `field.<name>`."""
-    if not isinstance(data, dict):
-        raise ApiError(400, "validation_error", "The request has invalid fields.", {field: ["Must be an object."]})
-    try:
-        return schema.load(data)
-    except ValidationError as err:
-        raise ApiError(400, "validation_error", "The request has invalid fields.",
-                       flatten_errors(err.messages, field)) from None
-
-
 def query_values(schema: Schema) -> dict[str, str]:
     """The query string as one value per name. A list parameter may be given comma-separated
     (`status=a,b`), repeated (`status=a&status=b`, as generated clients send arrays) or both;

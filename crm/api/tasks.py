@@ -9,7 +9,6 @@ from crm.api.common import (
     json_response,
     list_response,
     load_body,
-    load_nested,
     load_query,
     no_content,
     resource_response,
@@ -31,7 +30,6 @@ from crm.services import bulk, tasks
 
 task_out = TaskOut()
 bulk_out = BulkOut()
-task_update = TaskUpdate(partial=True)
 
 
 @bp.post("/tasks")
@@ -111,12 +109,9 @@ def reopen_task(record_id):
                        "`update` applies `data` as PATCH would.")
 def bulk_tasks():
     body = load_body()
-    data = None
-    if body["action"] == "update":
-        data = load_nested(body.get("data") or {}, task_update, "data")
-    elif body.get("data"):
+    if "data" in body and body["action"] != "update":
         raise ApiError(400, "validation_error", "The request has invalid fields.",
                        {"data": ["Only the update action takes data."]})
-    result = bulk.run(g.workspace_id, g.caller.user_id, body["ids"], body["action"], data)
+    result = bulk.run(g.workspace_id, g.caller.user_id, body["ids"], body["action"], body.get("data"))
     return json_response({"data": bulk_out.dump({"updated": result.updated, "ids": result.ids})})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from crm import clock
 from crm.database import writes
@@ -35,11 +35,11 @@ def _id_error(task_id: str, message: str) -> dict[str, list[str]]:
 
 
 def _load(workspace_id: str, ids: list[str], *, trashed: bool) -> dict[str, Task]:
-    """The workspace's tasks among `ids` (in the trash, for `trashed`), locked, in one query."""
+    """The workspace's tasks among `ids` (also those in the trash, for `trashed`), locked, in one query."""
     ids = [i for i in ids if not text_problem(i)]  # a NUL names no task, and PostgreSQL must not see it
     stmt = select(Task).where(Task.workspace_id == workspace_id, Task.id.in_(ids)).with_for_update(of=Task)
-    if trashed:
-        stmt = stmt.where(Task.deleted_at.is_not(None), Task.deleted_at > clock.now() - trash.RETENTION)
+    if trashed:  # live ones, and restorable ones (deleting or restoring twice changes nothing)
+        stmt = stmt.where(or_(Task.deleted_at.is_(None), Task.deleted_at > clock.now() - trash.RETENTION))
         stmt = stmt.execution_options(**{INCLUDE_TRASHED: True})
     return {task.id: task for task in db.session.execute(stmt).unique().scalars()}
 
@@ -47,7 +47,7 @@ def _load(workspace_id: str, ids: list[str], *, trashed: bool) -> dict[str, Task
 @writes
 def run(workspace_id: str, actor_id: str | None, ids: list[str], action: str, data: dict | None = None) -> BulkResult:
     """Apply `action` to every task in `ids`, or to none: any id that is missing (or another
-    workspace's, or, for `restore`, not in the trash) or any task the change does not fit is
+    workspace's, or past its 30 days in the trash) or any task the change does not fit is
     reported by id in one ValidationFailed, and nothing is changed.
 
     `data` (for `update`): fields as for PATCH, already loaded by the schema. Returns the ids
@@ -59,12 +59,11 @@ def run(workspace_id: str, actor_id: str | None, ids: list[str], action: str, da
     if len(ids) > MAX_IDS:
         raise ValidationFailed.field("ids", f"At most {MAX_IDS} ids at once.")
     ids = list(dict.fromkeys(ids))
-    found = _load(workspace_id, ids, trashed=action == "restore")
+    found = _load(workspace_id, ids, trashed=action in ("delete", "restore"))
     errors: dict[str, list[str]] = {}
     for task_id in ids:
         if task_id not in found:
-            where = "in the trash" if action == "restore" else "in this workspace"
-            errors.update(_id_error(task_id, f"No task with id {task_id!r} {where}."))
+            errors.update(_id_error(task_id, f"No task with id {task_id!r} in this workspace."))
     if errors:
         raise ValidationFailed(errors, message="Some ids cannot be used; nothing was changed.")
     changed: list[str] = []
@@ -112,9 +111,13 @@ def _apply(task: Task, action: str, data: dict | None, actor_id: str | None) -> 
     if action == "reopen":
         return tasks.mark_reopened(task)
     if action == "delete":
+        if task.deleted_at is not None:
+            return False
         trash.move_to_trash(task)
         return True
     if action == "restore":
+        if task.deleted_at is None:
+            return False
         trash.bring_back(task)
         return True
     tasks.apply_update(task, data, actor_id=actor_id)

@@ -81,8 +81,9 @@ def test_bulk_delete_moves_to_the_trash_and_restore_brings_all_back(api):
     assert api.post("/tasks/bulk", {"ids": ids, "action": "delete"}).get_json()["data"]["updated"] == 3
     assert api.get("/tasks").get_json()["data"] == []
     assert {i["id"] for i in api.get("/trash?kind=task").get_json()["data"]} == set(ids)
-    # Deleted ones are missing for every other action.
+    # Deleted ones are missing for every other action; deleting them again changes nothing.
     assert api.post("/tasks/bulk", {"ids": ids, "action": "complete"}).status_code == 400
+    assert api.post("/tasks/bulk", {"ids": ids, "action": "delete"}).get_json()["data"] == {"updated": 0, "ids": []}
     assert api.post("/tasks/bulk", {"ids": ids, "action": "restore"}).get_json()["data"]["updated"] == 3
     assert len(api.get("/tasks").get_json()["data"]) == 3
 

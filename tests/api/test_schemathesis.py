@@ -27,7 +27,7 @@ from crm.models import (
     Task,
     User,
 )
-from crm.schemas import id_pattern
+from crm.schemas import BULK_ACTIONS, id_pattern
 
 pytestmark = pytest.mark.fuzz
 
@@ -103,6 +103,11 @@ def realistic_references(app):
         """A new record with a name no other record has (the stateful phase deletes the seeded ones)."""
         made[0] += 1
         user = db.session.query(User).order_by(User.id).first()
+        if model is Task:
+            task = Task(workspace_id=user.workspace_id, title=f"Fuzzed {made[0]:05d}", tags=[], meta={})
+            db.session.add(task)
+            db.session.commit()
+            return task
         if model is Activity:
             activity = Activity(workspace_id=user.workspace_id, type="meeting", status="scheduled", meta={})
             db.session.add(activity)
@@ -121,6 +126,10 @@ def realistic_references(app):
             found = db.session.query(model.id).order_by(model.id).limit(1).scalar()
             return found or fresh(model).id
 
+    def fresh_id(model):
+        with app.app_context():
+            return fresh(model).id
+
     def unique_name(model):
         with app.app_context():
             return fresh(model).name
@@ -132,27 +141,43 @@ def realistic_references(app):
 
     sent = [0]
 
+    def fix_body(body):
+        """Linked ids, names and rules of a task, activity or record body (also a bulk update's data)."""
+        for field, (model, kind) in LINKED.items():
+            if field in body:
+                body[field] = real_id(body[field], model, kind)
+        if isinstance(body.get("attendees"), list):
+            body["attendees"] = [real_id(v, Contact, "contact") for v in body["attendees"]]
+        for field, model in NAMES.items():
+            value = body.get(field)
+            # Only names the document accepts (1-255 characters after trimming, no NUL).
+            if isinstance(value, str) and 1 <= len(value.strip()) <= 255 and "\x00" not in value:
+                body[field] = unique_name(model)
+        # A rule the document accepts as text must also parse as an RRULE, and it needs a due
+        # time: on a PATCH the stored task may have none, so the case brings its own.
+        rule = body.get("recurrence")
+        if isinstance(rule, str) and 1 <= len(rule.strip()) <= 500 and "\x00" not in rule:
+            body["recurrence"] = "FREQ=WEEKLY;BYDAY=MO"
+            body["due_at"] = "2026-03-16T09:00:00Z"
+        elif "due_at" in body and body["due_at"] is None and "recurrence" not in body:
+            body["recurrence"] = None  # clearing the due time of what may be a recurring task
+
     def map_case(context, case):
         body = case.body
-        if isinstance(body, dict):
-            for field, (model, kind) in LINKED.items():
-                if field in body:
-                    body[field] = real_id(body[field], model, kind)
-            if isinstance(body.get("attendees"), list):
-                body["attendees"] = [real_id(v, Contact, "contact") for v in body["attendees"]]
-            for field, model in NAMES.items():
-                value = body.get(field)
-                # Only names the document accepts (1-255 characters after trimming, no NUL).
-                if isinstance(value, str) and 1 <= len(value.strip()) <= 255 and "\x00" not in value:
-                    body[field] = unique_name(model)
-            # A rule the document accepts as text must also parse as an RRULE, and it needs a due
-            # time: on a PATCH the stored task may have none, so the case brings its own.
-            rule = body.get("recurrence")
-            if isinstance(rule, str) and 1 <= len(rule.strip()) <= 500 and "\x00" not in rule:
-                body["recurrence"] = "FREQ=WEEKLY;BYDAY=MO"
-                body["due_at"] = "2026-03-16T09:00:00Z"
-            elif "due_at" in body and body["due_at"] is None and "recurrence" not in body:
-                body["recurrence"] = None  # clearing the due time of what may be a recurring task
+        if isinstance(body, dict) and isinstance(body.get("ids"), list) and body.get("action") in BULK_ACTIONS:
+            # POST /tasks/bulk: ids the document accepts name existing tasks; `data` goes with
+            # `update` only, says something (an empty update is refused), and is fixed up like a PATCH body.
+            # A new task for each (a case may run more than once, and a delete trashes its tasks).
+            body["ids"] = [fresh_id(Task) if isinstance(v, str) and re.match(id_pattern("task"), v) else v
+                           for v in body["ids"]]
+            if "data" in body:  # only `update` takes data (a negative `data` stays negative)
+                body["action"] = "update"
+            if body["action"] == "update" and body.get("data", {}) == {}:
+                body["data"] = {"priority": "high"}
+            if isinstance(body.get("data"), dict):
+                fix_body(body["data"])
+        elif isinstance(body, dict):
+            fix_body(body)
         cursor = (case.query or {}).get("cursor")
         # Any cursor the document accepts (1-2000 characters, blank ones too: the server refuses
         # those as it refuses every cursor it did not issue).
