@@ -420,7 +420,8 @@ class BulkTaskInput(StrictSchema):
                       validate=validate.Length(min=1, max=500),
                       metadata={"description": "The tasks, at most 500."})
     action = _enum(BULK_ACTIONS, required=True)
-    data = fields.Nested(TaskUpdate(partial=True), metadata={
+    # Partial at its top level only (partial=True would also waive a nested reminder's fields).
+    data = fields.Nested(TaskUpdate(partial=tuple(n for n, f in TaskUpdate().fields.items() if f.required)), metadata={
         "description": "For `update` only: the fields to change, exactly as the body of PATCH /tasks/{id}."})
 
 
