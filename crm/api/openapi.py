@@ -265,6 +265,8 @@ def _parameter_attributes(self, field: fields.Field, ret: dict, **kwargs) -> dic
 def _resolve_name(schema) -> str:
     cls = schema if isinstance(schema, type) else type(schema)
     name = cls.__name__.removesuffix("Schema")
+    if not isinstance(schema, type) and isinstance(schema.partial, tuple):
+        return f"Bulk{name}"  # partial at its top level only (POST /tasks/bulk's data)
     if not isinstance(schema, type) and schema.partial and name.endswith("Input"):
         return name.removesuffix("Input") + "Update"
     return name
