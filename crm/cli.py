@@ -154,6 +154,14 @@ def create_api_key_command(email, scopes, label):
     click.echo(secret)
 
 
+@crm_cli.command("purge-trash")
+def purge_trash_command():
+    """Erase for good what has been in the trash for 30 days (the daily job does it too)."""
+    from crm.services import trash
+
+    click.echo(f"Erased {trash.purge()} records from the trash.")
+
+
 @crm_cli.command("seed-demo")
 @click.option("--workspace", "workspace_ref", default=None, help="Workspace id or name (default: the first).")
 @click.option("--tasks", "task_count", default=300, show_default=True)

@@ -20,11 +20,12 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     case,
+    event,
     literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, with_loader_criteria
 from sqlalchemy.sql.elements import Grouping
 from ulid import ULID
 
@@ -86,6 +87,25 @@ class Versioned(Timestamped):
     def etag(self) -> str:
         digest = hashlib.blake2b(f"{self.id}:{self.version}".encode(), digest_size=8)
         return digest.hexdigest()
+
+
+class Trashable:
+    """A record that deleting moves to the trash (crm/services/trash.py) for 30 days: `deleted_at`
+    is set, and every ORM read leaves it out unless it asks for the trash."""
+
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+INCLUDE_TRASHED = "include_trashed"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _leave_out_trashed(state) -> None:
+    """Every ORM SELECT leaves trashed records out, in its own rows and in the records it joins
+    or loads, unless it runs with execution option `include_trashed` (the trash itself)."""
+    if state.is_select and not state.execution_options.get(INCLUDE_TRASHED, False):
+        state.statement = state.statement.options(
+            with_loader_criteria(Trashable, lambda cls: cls.deleted_at.is_(None), include_aliases=True))
 
 
 class Workspace(Timestamped, db.Model):
@@ -168,7 +188,7 @@ class ApiKey(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class Company(Versioned, db.Model):
+class Company(Trashable, Versioned, db.Model):
     __tablename__ = "companies"
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("comp"))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -179,12 +199,12 @@ class Company(Versioned, db.Model):
 
     __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (
-        Index("ix_companies_ws_created", "workspace_id", "created_at", "id"),
-        Index("ix_companies_ws_name", "workspace_id", "name_norm"),
+        Index("ix_companies_ws_created", "workspace_id", "created_at", "id", "deleted_at"),
+        Index("ix_companies_ws_name", "workspace_id", "name_norm", "deleted_at"),
     )
 
 
-class Contact(Versioned, db.Model):
+class Contact(Trashable, Versioned, db.Model):
     __tablename__ = "contacts"
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("cont"))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -201,12 +221,12 @@ class Contact(Versioned, db.Model):
 
     __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (
-        Index("ix_contacts_ws_created", "workspace_id", "created_at", "id"),
-        Index("ix_contacts_ws_name", "workspace_id", "name_norm"),
+        Index("ix_contacts_ws_created", "workspace_id", "created_at", "id", "deleted_at"),
+        Index("ix_contacts_ws_name", "workspace_id", "name_norm", "deleted_at"),
     )
 
 
-class Deal(Versioned, db.Model):
+class Deal(Trashable, Versioned, db.Model):
     __tablename__ = "deals"
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("deal"))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -224,10 +244,10 @@ class Deal(Versioned, db.Model):
     contact: Mapped[Contact | None] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": Versioned.version}
-    __table_args__ = (Index("ix_deals_ws_created", "workspace_id", "created_at", "id"),)
+    __table_args__ = (Index("ix_deals_ws_created", "workspace_id", "created_at", "id", "deleted_at"),)
 
 
-class Task(Versioned, db.Model):
+class Task(Trashable, Versioned, db.Model):
     __tablename__ = "tasks"
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("task"))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -274,34 +294,34 @@ class Task(Versioned, db.Model):
         Index("ix_tasks_reminder_pending", "reminder_pending_at",
               postgresql_where=text("reminder_pending_at IS NOT NULL"),
               sqlite_where=text("reminder_pending_at IS NOT NULL")),
-        Index("ix_tasks_ws_created", "workspace_id", "created_at", "id"),
-        Index("ix_tasks_ws_updated", "workspace_id", "updated_at", "id"),
-        Index("ix_tasks_ws_due", "workspace_id", "due_at", "id"),
+        Index("ix_tasks_ws_created", "workspace_id", "created_at", "id", "deleted_at"),
+        Index("ix_tasks_ws_updated", "workspace_id", "updated_at", "id", "deleted_at"),
+        Index("ix_tasks_ws_due", "workspace_id", "due_at", "id", "deleted_at"),
         # "My open tasks by due date": the index yields the owner's tasks in due order and holds
         # their status, so closed ones are skipped without reading their rows.
-        Index("ix_tasks_ws_owner_due_status", "workspace_id", "owner_id", "due_at", "id", "status"),
+        Index("ix_tasks_ws_owner_due_status", "workspace_id", "owner_id", "due_at", "id", "status", "deleted_at"),
         # Open tasks by due date without meeting the closed ones. SQLite uses it when the query
         # states this condition with the same literals (crm.services.tasks.status_condition).
-        Index("ix_tasks_ws_owner_open_due", "workspace_id", "owner_id", "due_at", "id",
+        Index("ix_tasks_ws_owner_open_due", "workspace_id", "owner_id", "due_at", "id", "deleted_at",
               postgresql_where=text("status IN ('pending', 'in_progress')"),
               sqlite_where=text("status IN ('pending', 'in_progress')")),
         # The same for every owner (the list of all open tasks by due date).
-        Index("ix_tasks_ws_open_due", "workspace_id", "due_at", "id",
+        Index("ix_tasks_ws_open_due", "workspace_id", "due_at", "id", "deleted_at",
               postgresql_where=text("status IN ('pending', 'in_progress')"),
               sqlite_where=text("status IN ('pending', 'in_progress')")),
-        Index("ix_tasks_ws_status_due", "workspace_id", "status", "due_at"),
+        Index("ix_tasks_ws_status_due", "workspace_id", "status", "due_at", "deleted_at"),
         # The calendar's open recurring tasks of a user (crm/services/calendar.py, calendar_range).
-        Index("ix_tasks_ws_owner_recurring", "workspace_id", "owner_id", "due_at",
+        Index("ix_tasks_ws_owner_recurring", "workspace_id", "owner_id", "due_at", "deleted_at",
               postgresql_where=text("recurrence IS NOT NULL AND status IN ('pending', 'in_progress')"),
               sqlite_where=text("recurrence IS NOT NULL AND status IN ('pending', 'in_progress')")),
         # A user's tasks completed per week (the Today page): only completed tasks are in it.
-        Index("ix_tasks_ws_owner_completed", "workspace_id", "owner_id", "completed_at",
+        Index("ix_tasks_ws_owner_completed", "workspace_id", "owner_id", "completed_at", "deleted_at",
               postgresql_where=text("completed_at IS NOT NULL"),
               sqlite_where=text("completed_at IS NOT NULL")),
         # A record's tasks, newest first, without a sort.
-        Index("ix_tasks_contact_created", "contact_id", "workspace_id", "created_at", "id"),
-        Index("ix_tasks_company_created", "company_id", "workspace_id", "created_at", "id"),
-        Index("ix_tasks_deal_created", "deal_id", "workspace_id", "created_at", "id"),
+        Index("ix_tasks_contact_created", "contact_id", "workspace_id", "created_at", "id", "deleted_at"),
+        Index("ix_tasks_company_created", "company_id", "workspace_id", "created_at", "id", "deleted_at"),
+        Index("ix_tasks_deal_created", "deal_id", "workspace_id", "created_at", "id", "deleted_at"),
         # `q` is a substring search: trigrams on PostgreSQL; SQLite scans in sort order.
         Index("ix_tasks_search_trgm", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"},
@@ -331,7 +351,7 @@ def task_timeline_at():
 
 # The feed pages through tasks in timeline order.
 # (PostgreSQL wants an indexed expression in parentheses.)
-Index("ix_tasks_ws_timeline", Task.workspace_id, Grouping(task_timeline_at()), Task.id)
+Index("ix_tasks_ws_timeline", Task.workspace_id, Grouping(task_timeline_at()), Task.id, Task.deleted_at)
 
 
 class ActivityAttendee(db.Model):
@@ -343,7 +363,7 @@ class ActivityAttendee(db.Model):
     contact: Mapped[Contact] = relationship(lazy="joined")
 
 
-class Activity(Versioned, db.Model):
+class Activity(Trashable, Versioned, db.Model):
     __tablename__ = "activities"
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("act"))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -383,11 +403,12 @@ class Activity(Versioned, db.Model):
     __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (
         UniqueConstraint("workspace_id", "source", "external_id", name="uq_activities_source_external"),
-        Index("ix_activities_ws_occurred", "workspace_id", "occurred_at", "id"),
-        Index("ix_activities_ws_created", "workspace_id", "created_at", "id"),
+        Index("ix_activities_ws_occurred", "workspace_id", "occurred_at", "id", "deleted_at"),
+        Index("ix_activities_ws_created", "workspace_id", "created_at", "id", "deleted_at"),
         # Also holds status and type: the Today page counts a user's activities per week and type
         # from the index alone.
-        Index("ix_activities_ws_owner_occurred", "workspace_id", "owner_id", "occurred_at", "status", "type"),
+        Index("ix_activities_ws_owner_occurred", "workspace_id", "owner_id", "occurred_at", "status", "type",
+              "deleted_at"),
         Index("ix_activities_search_trgm", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"},
               postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql"),
@@ -396,6 +417,12 @@ class Activity(Versioned, db.Model):
     @property
     def attendees(self) -> list[str]:
         return [link.contact_id for link in self.attendee_links]
+
+
+# The trash list and the purge read only trashed rows (crm/services/trash.py).
+for _model in (Company, Contact, Deal, Task, Activity):
+    Index(f"ix_{_model.__tablename__}_trash", _model.workspace_id, _model.deleted_at, _model.id,
+          sqlite_where=_model.deleted_at.is_not(None), postgresql_where=_model.deleted_at.is_not(None))
 
 
 class IdempotencyKey(db.Model):
@@ -507,3 +534,17 @@ class OutboxMessage(db.Model):
               postgresql_where=text("state = 'pending'")),
         Index("ix_outbox_done", "done_at"),
     )
+
+
+class TrashLink(db.Model):
+    """A link that trashing a contact, company or deal set to NULL, so that restoring it can set it
+    back: (the table and column, the linking row's id) -> the trashed record. For an activity's
+    attendee, `position` keeps its place in the list."""
+
+    __tablename__ = "trash_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ID, index=True)
+    table_name: Mapped[str] = mapped_column(String(40))
+    column_name: Mapped[str] = mapped_column(String(40))
+    row_id: Mapped[str] = mapped_column(ID)
+    position: Mapped[int | None] = mapped_column(Integer)

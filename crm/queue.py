@@ -86,6 +86,7 @@ def queue_settings(env: dict | None = None) -> dict:
         "CRM_OUTBOX_RETENTION_DAYS": int(env.get("CRM_OUTBOX_RETENTION_DAYS", "7")),
         "CRM_PURGE_SCHEDULE": env.get("CRM_PURGE_SCHEDULE", "17 * * * *"),
         "CRM_DUE_SCHEDULE": env.get("CRM_DUE_SCHEDULE", "* * * * *"),
+        "CRM_TRASH_PURGE_SCHEDULE": env.get("CRM_TRASH_PURGE_SCHEDULE", "41 3 * * *"),
         "CRM_JOB_MODULES": env.get("CRM_JOB_MODULES", ""),
     }
 
@@ -243,6 +244,14 @@ def purge_expired_records(payload: dict) -> None:
     """Hourly: idempotency records past their 24 h, outbox rows handled long ago."""
     idempotency.purge_expired()
     outbox.purge_handled()
+
+
+@periodic("trash.purge", "CRM_TRASH_PURGE_SCHEDULE", "41 3 * * *")
+def purge_trash(payload: dict) -> None:
+    """Daily: what has been in the trash for 30 days is erased for good."""
+    from crm.services import trash
+
+    trash.purge()
 
 
 @periodic("due.run", "CRM_DUE_SCHEDULE", "* * * * *", transactional=False)

@@ -430,6 +430,32 @@ class ReadAllOut(Representation):
     updated = fields.Integer(required=True, metadata={"description": "How many notifications were unread."})
 
 
+BULK_ACTIONS = ("complete", "reopen", "delete", "update", "restore")
+
+
+class BulkTaskInput(StrictSchema):
+    ids = fields.List(fields.String(validate=id_format("task")), required=True,
+                      validate=validate.Length(min=1, max=500),
+                      metadata={"description": "The tasks, at most 500."})
+    action = _enum(BULK_ACTIONS, required=True)
+    # Partial at its top level only (partial=True would also waive a nested reminder's fields).
+    data = fields.Nested(TaskUpdate(partial=tuple(n for n, f in TaskUpdate().fields.items() if f.required)), metadata={
+        "description": "For `update` only: the fields to change, exactly as the body of PATCH /tasks/{id}."})
+
+
+class BulkOut(Representation):
+    updated = fields.Integer(required=True, metadata={"description": "How many tasks the action changed."})
+    ids = fields.List(fields.String(), required=True, metadata={"description": "Their ids."})
+
+
+class TrashItemOut(Representation):
+    type = fields.String(required=True, validate=validate.OneOf(("task", "activity", "contact", "company", "deal")))
+    id = fields.String(required=True)
+    name = fields.String(allow_none=True, required=True)
+    deleted_at = UtcDateTime(required=True)
+    erase_at = UtcDateTime(required=True, metadata={"description": "When the daily purge erases it for good."})
+
+
 class StrictBoolean(fields.Boolean):
     """A JSON true or false, nothing else."""
 

@@ -42,7 +42,7 @@
       event.preventDefault();
     } else if (event.key === "x" || event.key === "e") {
       const row = document.activeElement && document.activeElement.closest(".row");
-      const control = row && row.querySelector(event.key === "x" ? "input[type=checkbox]" : "button.edit");
+      const control = row && row.querySelector(event.key === "x" ? ".task-check input[type=checkbox]" : "button.edit");
       if (control) { event.preventDefault(); control.click(); }
     }
   });

@@ -170,5 +170,16 @@ class UserListParams(ListParams):
     sort = _sort(("created_at", "name", "email"), "created_at")
 
 
+class TrashListParams(Schema):
+    class Meta:
+        unknown = RAISE
+
+    limit = QueryInteger(load_default=50, validate=validate.Range(min=1, max=200),
+                         metadata={"description": "Items per page, 1–200."})
+    cursor = _text(2000)
+    kind = CommaList(("task", "activity", "contact", "company", "deal"), metadata={
+        "description": "Only these kinds (comma-separated). Without it: every kind the key may read."})
+
+
 class NotificationListParams(PageParams):
     unread = QueryBool(metadata={"description": "true: only unread ones; false: only read ones."})

@@ -7,19 +7,31 @@ from crm.api.auth import require_scope
 from crm.api.common import (
     batch_response,
     if_match,
+    json_response,
     list_response,
     load_body,
     load_query,
     no_content,
     resource_response,
 )
+from crm.api.errors import ApiError
 from crm.api.idempotency import idempotent
 from crm.api.operations import operation
 from crm.api.params import TaskListParams
-from crm.schemas import EmptyBody, TaskBatchInput, TaskCompletion, TaskInput, TaskOut, TaskUpdate
-from crm.services import tasks
+from crm.schemas import (
+    BulkOut,
+    BulkTaskInput,
+    EmptyBody,
+    TaskBatchInput,
+    TaskCompletion,
+    TaskInput,
+    TaskOut,
+    TaskUpdate,
+)
+from crm.services import bulk, tasks
 
 task_out = TaskOut()
+bulk_out = BulkOut()
 
 
 @bp.post("/tasks")
@@ -98,3 +110,22 @@ def reopen_task(record_id):
     task = tasks.get_task(g.workspace_id, record_id, for_update=True)
     load_body()
     return resource_response(tasks.reopen_task(task, if_match()), task_out)
+
+
+@bp.post("/tasks/bulk")
+@require_scope("tasks:write")
+@idempotent
+@operation(summary="Act on many tasks at once", tag="tasks", body=BulkTaskInput, out=BulkOut, plain=True,
+           description="One action on up to 500 tasks, in one transaction: all of them change, or "
+                       "none does and the 400 answer's `details` names each offending id as "
+                       "`ids.<id>`. `complete` creates a recurring task's next occurrence once; "
+                       "`delete` moves the tasks to the trash; `restore` takes them out of it; "
+                       "`update` applies `data` as PATCH would.")
+def bulk_tasks():
+    body = load_body()
+    if "data" in body and body["action"] != "update":
+        raise ApiError(400, "validation_error", "The request has invalid fields.",
+                       {"data": ["Only the update action takes data."]})
+    result = bulk.run(g.workspace_id, g.caller.user_id, body["ids"], body["action"], body.get("data"))
+    return json_response({"data": bulk_out.dump({"updated": result.updated, "ids": result.ids})})
+

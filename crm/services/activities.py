@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from crm.database import writes
 from crm.extensions import db
-from crm.models import Activity, ActivityAttendee, Task, utcnow
+from crm.models import Activity, ActivityAttendee, utcnow
+from crm.services import trash
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_contact_ids, check_links
 from crm.services.pagination import Page, SortKey, paginate
@@ -16,7 +17,6 @@ from crm.services.records import (
     check_etag,
     get_record,
     in_one_transaction,
-    unlink_everywhere,
 )
 from crm.services.search import in_workspace, substring_search
 from crm.services.text import normalize, search_text
@@ -106,6 +106,7 @@ def log_activity(workspace_id: str, author_id: str | None, data: dict) -> tuple[
         existing = find_by_external_id(workspace_id, source, external_id)
         if existing is not None:
             return existing, False
+        release_external_id(workspace_id, source, external_id)
     activity = build_activity(workspace_id, author_id, data)
     db.session.add(activity)
     try:
@@ -167,6 +168,7 @@ def update_activity(activity: Activity, data: dict, if_match: str | None = None)
             raise ValidationFailed.field(
                 "external_id", f"Activity {clash.id} already has this source and external_id."
             )
+        release_external_id(activity.workspace_id, source, external_id)
     _apply(activity, data)
     db.session.commit()
     return activity
@@ -174,11 +176,18 @@ def update_activity(activity: Activity, data: dict, if_match: str | None = None)
 
 @writes
 def delete_activity(activity: Activity, if_match: str | None = None) -> None:
+    """Move it to the trash (crm/services/trash.py); its tasks' links to it read null meanwhile."""
     check_etag(activity, if_match)
-    # Its tasks stay, unlinked, with a new ETag (the database's ON DELETE SET NULL would not bump it).
-    unlink_everywhere("activity_id", activity.id, (Task,))
-    db.session.delete(activity)
+    trash.move_to_trash(activity)
     db.session.commit()
+
+
+def release_external_id(workspace_id: str, source: str, external_id: str) -> None:
+    """A trashed activity's (source, external_id) goes to the activity logged or edited with it
+    now: the trashed one is erased for good (docs/api.md, "Trash")."""
+    db.session.execute(delete(Activity).where(
+        Activity.workspace_id == workspace_id, Activity.source == source, Activity.external_id == external_id,
+        Activity.deleted_at.is_not(None)))
 
 
 def involves_contact(contact_id: str):

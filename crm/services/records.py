@@ -6,12 +6,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 
 from crm.database import writes
 from crm.extensions import db
 from crm.fields import text_problem
-from crm.models import Activity, ActivityAttendee, Company, Contact, Deal, Task, User, utcnow
+from crm.models import Company, Contact, Deal, User, utcnow
+from crm.services import trash
 from crm.services.errors import AmbiguousReference, NotFound, PreconditionFailed, ValidationFailed
 from crm.services.links import check_links
 from crm.services.pagination import Page, SortKey, paginate
@@ -56,17 +57,6 @@ def require_links(workspace_id: str, data: dict, fields: tuple[str, ...]) -> Non
     errors = check_links(workspace_id, data, fields)
     if errors:
         raise ValidationFailed(errors)
-
-
-def unlink_everywhere(field: str, record_id: str, models: tuple) -> None:
-    """Set `field` to NULL wherever it points at `record_id`, bumping versions so ETags change."""
-    for model in models:
-        db.session.execute(
-            update(model)
-            .where(getattr(model, field) == record_id)
-            .values({field: None, "version": model.version + 1, "updated_at": utcnow()})
-            .execution_options(synchronize_session=False)
-        )
 
 
 def apply_fields(record, data: dict, fields: tuple[str, ...]) -> None:
@@ -122,8 +112,7 @@ def update_company(company: Company, data: dict, if_match: str | None = None) ->
 @writes
 def delete_company(company: Company, if_match: str | None = None) -> None:
     check_etag(company, if_match)
-    unlink_everywhere("company_id", company.id, (Task, Activity, Deal, Contact))
-    db.session.delete(company)
+    trash.move_to_trash(company)
     db.session.commit()
 
 
@@ -189,11 +178,7 @@ def update_contact(contact: Contact, data: dict, if_match: str | None = None) ->
 @writes
 def delete_contact(contact: Contact, if_match: str | None = None) -> None:
     check_etag(contact, if_match)
-    unlink_everywhere("contact_id", contact.id, (Task, Activity, Deal))
-    db.session.execute(
-        ActivityAttendee.__table__.delete().where(ActivityAttendee.contact_id == contact.id)
-    )
-    db.session.delete(contact)
+    trash.move_to_trash(contact)
     db.session.commit()
 
 
@@ -257,8 +242,7 @@ def update_deal(deal: Deal, data: dict, if_match: str | None = None) -> Deal:
 @writes
 def delete_deal(deal: Deal, if_match: str | None = None) -> None:
     check_etag(deal, if_match)
-    unlink_everywhere("deal_id", deal.id, (Task, Activity))
-    db.session.delete(deal)
+    trash.move_to_trash(deal)
     db.session.commit()
 
 

@@ -234,6 +234,8 @@ def _occurrence(workspace_id: str, series: str, due_at: datetime) -> Task | None
     return db.session.execute(
         select(Task).where(Task.workspace_id == workspace_id, Task.recurrence_of == series,
                            Task.due_at == due_at)
+        # An occurrence in the trash still holds its due time (the unique index sees it).
+        .execution_options(include_trashed=True)
     ).unique().scalar_one_or_none()
 
 

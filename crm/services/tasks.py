@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, exists, func, not_, select
 from crm.database import writes
 from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, Task, utcnow
-from crm.services import notifications, recurrence, reminders
+from crm.services import notifications, recurrence, reminders, trash
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_links, resolve_names
 from crm.services.pagination import Page, SortKey, paginate
@@ -150,14 +150,19 @@ def create_tasks(workspace_id: str, author_id: str | None, items: list[dict]) ->
 def update_task(task: Task, data: dict, if_match: str | None = None, *, actor_id: str | None = None) -> Task:
     """`actor_id`: the user making the change (whom its notifications are from)."""
     check_etag(task, if_match)
+    apply_update(task, data, actor_id=actor_id)
+    db.session.commit()
+    return task
+
+
+def apply_update(task: Task, data: dict, *, actor_id: str | None = None) -> None:
+    """`update_task` without the ETag check and the commit (bulk updates share one transaction)."""
     owner_before, status_before = task.owner_id, task.status
     _apply(task, data)
     notifications.on_assigned(task, actor_id, previous_owner_id=owner_before)
     if task.status == "completed" and status_before != "completed":
         recurrence.create_next_occurrence(task, build_task)
         notifications.on_completed(task, actor_id)
-    db.session.commit()
-    return task
 
 
 @writes
@@ -167,8 +172,17 @@ def complete_task(
 ) -> Task:
     """Mark completed. Completing a completed task changes nothing."""
     check_etag(task, if_match)
+    if mark_completed(task, completion_note=completion_note, completed_at=completed_at, actor_id=actor_id):
+        db.session.commit()
+    return task
+
+
+def mark_completed(task: Task, *, completion_note: str | None = None, completed_at: datetime | None = None,
+                   actor_id: str | None = None) -> bool:
+    """`complete_task` without the ETag check and the commit; False if it was completed already.
+    A recurring task's next occurrence is created here, so once per completion."""
     if task.status == "completed":
-        return task
+        return False
     task.status = "completed"
     task.completed_at = completed_at or utcnow()
     if completion_note is not None:
@@ -176,18 +190,13 @@ def complete_task(
     recurrence.create_next_occurrence(task, build_task)
     reminders.schedule(task, inputs_changed=False, was_open=True)
     notifications.on_completed(task, actor_id)
-    db.session.commit()
-    return task
+    return True
 
 
 @writes
 def reopen_task(task: Task, if_match: str | None = None) -> Task:
     check_etag(task, if_match)
-    if task.status != "pending" or task.completed_at is not None:
-        was_open = task.status in OPEN_TASK_STATUSES
-        task.status = "pending"
-        task.completed_at = None
-        reminders.schedule(task, inputs_changed=False, was_open=was_open)
+    if mark_reopened(task):
         db.session.commit()
     return task
 
@@ -200,10 +209,22 @@ def snooze_task(task: Task, until: datetime, *, actor_id: str | None = None) -> 
     return update_task(task, {"due_at": until}, actor_id=actor_id)
 
 
+def mark_reopened(task: Task) -> bool:
+    """`reopen_task` without the ETag check and the commit; False if it was pending already."""
+    if task.status == "pending" and task.completed_at is None:
+        return False
+    was_open = task.status in OPEN_TASK_STATUSES
+    task.status = "pending"
+    task.completed_at = None
+    reminders.schedule(task, inputs_changed=False, was_open=was_open)
+    return True
+
+
 @writes
 def delete_task(task: Task, if_match: str | None = None) -> None:
+    """Move it to the trash (crm/services/trash.py)."""
     check_etag(task, if_match)
-    db.session.delete(task)
+    trash.move_to_trash(task)
     db.session.commit()
 
 

@@ -26,9 +26,10 @@ from crm.web.forms import (
     run_service,
     text_fields,
 )
-from crm.web.rendering import is_htmx, list_page, redirect_next, render
+from crm.web.rendering import is_htmx, list_page, redirect_next, render, safe_next
 from crm.web.timezones import local_days_utc, parse_local_date, to_local
 from crm.web.toasts import toast
+from crm.web.trash import deleted_toast
 
 LOG_TARGETS = ("#just-logged-list", "#record-timeline")
 
@@ -256,7 +257,8 @@ def delete_activity(activity_id: str):
     if request.method != "POST":  # GET and HEAD only ask; only a POST deletes
         return render("activities/confirm_delete.html", activity=activity)
     activities.delete_activity(activity)
-    toast("Activity deleted.")
+    deleted_toast("activity", activity.subject or activity.type.capitalize(), activity.id,
+                  next_url=safe_next(url_for("web.activity_list")))
     if is_htmx():
         return render("tasks/_deleted.html")
     return redirect_next(url_for("web.activity_list"))

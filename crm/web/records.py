@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
 from crm.models import ACTIVITY_TYPES, OPEN_TASK_STATUSES, Company, Contact, Deal
@@ -15,9 +15,10 @@ from crm.services.links import find_candidates
 from crm.web import bp
 from crm.web.activities import log_form_context
 from crm.web.forms import PICKERS, FormInvalid, Picks, read_picks, run_service, text_fields
-from crm.web.rendering import current_path, is_htmx, list_page, redirect_next, render
+from crm.web.rendering import current_path, is_htmx, list_page, redirect_next, render, safe_next
 from crm.web.tasks import quick_add_context
 from crm.web.toasts import toast
+from crm.web.trash import deleted_toast
 
 TIMELINE_LIMIT = 25
 TIMELINE_FILTERS = ("contact_id", "company_id", "deal_id")
@@ -231,14 +232,6 @@ def _edit_record(kind: str, record_id: str):
     return render("records/_form.html" if is_htmx() else "records/form_page.html", status=status, **context)
 
 
-def _restore_url(kind: str, record_id: str) -> str | None:
-    """Undo for a delete, once the trash (SPEC §13) has its restore routes."""
-    endpoint = f"web.restore_{RECORD_FORMS[kind].singular}"
-    if endpoint in current_app.view_functions:
-        return url_for(endpoint, record_id=record_id)
-    return None
-
-
 def _delete_record(kind: str, record_id: str):
     spec = RECORD_FORMS[kind]
     record = records.get_record(KINDS[kind][0], _workspace_id(), record_id, for_update=request.method == "POST")
@@ -246,7 +239,7 @@ def _delete_record(kind: str, record_id: str):
         return render("records/confirm_delete.html", record=record, kind=kind, spec=spec)
     title = record_title(record)
     spec.delete(record)
-    toast(f"Deleted “{title}”.", undo_url=_restore_url(kind, record_id))
+    deleted_toast(spec.singular, title, record_id, next_url=safe_next(url_for(f"web.{kind}_list")))
     if is_htmx():
         return render("tasks/_deleted.html")
     return redirect_next(url_for(f"web.{kind}_list"))

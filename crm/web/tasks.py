@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import parse_qsl, urlsplit
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound as HttpNotFound
 
 from crm.models import OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, TASK_TYPES, utcnow
 from crm.schemas import TaskInput, TaskUpdate
-from crm.services import accounts, recurrence, tasks
+from crm.services import accounts, bulk, recurrence, tasks
+from crm.services.errors import ValidationFailed
 from crm.web import bp
 from crm.web.forms import (
     FormInvalid,
@@ -23,9 +28,16 @@ from crm.web.forms import (
     text_fields,
 )
 from crm.web.quick_add import confirm_quick_add, read_quick_add
-from crm.web.rendering import is_htmx, list_page, redirect_next, render
-from crm.web.timezones import local_day_start_utc, local_days_utc, local_today, parse_local_date
+from crm.web.rendering import is_htmx, list_page, redirect_next, render, safe_next
+from crm.web.timezones import (
+    local_day_start_utc,
+    local_days_utc,
+    local_today,
+    parse_local_date,
+    user_zone,
+)
 from crm.web.toasts import toast
+from crm.web.trash import deleted_toast
 
 QUICK_VIEWS = {
     "my": "My open tasks",
@@ -368,7 +380,125 @@ def delete_task(task_id: str):
     if request.method != "POST":  # GET and HEAD only ask; only a POST deletes
         return render("tasks/confirm_delete.html", task=task)
     tasks.delete_task(task)
-    toast(f"Deleted “{task.title}”.")
+    deleted_toast("task", task.title, task.id, next_url=safe_next(url_for("web.task_list")))
     if is_htmx():
         return render("tasks/_deleted.html")
     return redirect_next(url_for("web.task_list"))
+
+
+# --- Bulk actions (SPEC §14): the task list is a form (#bulk) its rows' selection boxes belong to.
+
+BULK_ACTIONS = ("complete", "reopen", "reassign", "reschedule", "delete")
+# Undo of a bulk action: the action that reverses it (no Undo for the others).
+BULK_UNDO = {"complete": "reopen", "delete": "restore"}
+# Undo carries its ids in its URL (and, without JavaScript, in the session cookie): up to this many.
+BULK_UNDO_MAX = 100
+RESCHEDULE_HOUR = 9  # a rescheduled task is due at 09:00 in the user's zone on its new day
+
+
+@bp.app_template_global()
+def task_rows_selectable() -> bool:
+    """Task rows carry a selection box only on the task list, whose bulk form it belongs to."""
+    if request.endpoint in ("web.task_list", "web.bulk_tasks"):
+        return True
+    if not (is_htmx() and request.headers.get("HX-Current-URL")):
+        return False
+    try:
+        endpoint, _args = current_app.url_map.bind("").match(urlsplit(request.headers["HX-Current-URL"]).path)
+    except HTTPException:  # not a page of this app, or a redirect: not the list
+        return False
+    return endpoint == "web.task_list"
+
+
+def _undo_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="bulk-undo")
+
+
+def _reschedule_due(form: MultiDict):
+    """The due time the bulk bar's Reschedule picks: tomorrow, next Monday, or a date."""
+    choice, today = form.get("due", "tomorrow"), local_today()
+    if choice == "tomorrow":
+        day = today + timedelta(days=1)
+    elif choice == "next_week":
+        day = today + timedelta(days=7 - today.weekday())
+    else:
+        day = parse_local_date(form.get("due_date"))
+        if day is None:
+            raise ValidationFailed.field("due_date", "Pick a date to reschedule to.")
+    return datetime.combine(day, time(RESCHEDULE_HOUR), tzinfo=user_zone()).astimezone(UTC).replace(tzinfo=None)
+
+
+def _bulk_change(action: str, form: MultiDict) -> tuple[str, dict | None]:
+    """The bulk service's action and data for a button of the bulk bar."""
+    if action == "reassign":
+        data = choice_fields(form, ("owner_id",), nullable=("owner_id",))
+        return "update", run_service(TaskUpdate(), data, lambda d: d, partial=True)
+    if action == "reschedule":
+        return "update", {"due_at": _reschedule_due(form)}
+    return action, None
+
+
+BULK_DONE = {"complete": "Completed", "reopen": "Reopened", "delete": "Deleted", "restore": "Restored",
+             "reassign": "Reassigned", "reschedule": "Rescheduled"}
+
+
+def _bulk_answer(filters: TaskFilters, next_url: str):
+    if is_htmx():
+        return render("tasks/_results.html", **_list_context(filters))
+    return redirect_next(next_url)
+
+
+@bp.post("/tasks/bulk")
+def bulk_tasks():
+    form = request.form
+    next_url = safe_next(url_for("web.task_list"))
+    filters = TaskFilters.from_args(MultiDict(parse_qsl(urlsplit(next_url).query)))
+    action = form.get("action", "")
+    ids = form.getlist("ids")
+    if not ids and form.get("all_shown"):  # "Select all shown" without JavaScript: the view's first page
+        ids = [t.id for t in list_page(tasks.list_tasks, filters.service_params(current_user)).items]
+    if action not in BULK_ACTIONS or not ids:
+        toast("Select at least one task, then an action." if action in BULK_ACTIONS else "Pick an action.")
+        return _bulk_answer(filters, next_url)
+    try:
+        service_action, data = _bulk_change(action, form)
+        result = bulk.run(_workspace_id(), current_user.id, ids, service_action, data)
+    except (ValidationFailed, FormInvalid) as exc:
+        details = exc.details if isinstance(exc, ValidationFailed) else exc.errors
+        first = next(iter(details.values()), ["Nothing was changed."])
+        toast(f"Nothing was changed: {first[0] if isinstance(first, list) else first}")
+        return _bulk_answer(filters, next_url)
+    _bulk_toast(action, result.ids, next_url)
+    return _bulk_answer(filters, next_url)
+
+
+def _bulk_toast(action: str, ids: list[str], next_url: str) -> None:
+    count = f"{len(ids)} task{'s' if len(ids) != 1 else ''}"
+    undo = BULK_UNDO.get(action)
+    undo_url = None
+    if undo and ids and len(ids) <= BULK_UNDO_MAX:
+        token = _undo_serializer().dumps({"a": undo, "i": ids})
+        undo_url = url_for("web.undo_bulk_tasks", token=token, next=next_url)
+    toast(f"{BULK_DONE[action]} {count}.", undo_url=undo_url)
+
+
+@bp.post("/tasks/bulk/undo/<token>")
+def undo_bulk_tasks(token: str):
+    """Undo of a bulk action: its ids and reverse action are signed into the URL."""
+    try:
+        payload = _undo_serializer().loads(token)
+        action, ids = payload["a"], list(payload["i"])
+    except (BadSignature, KeyError, TypeError):
+        raise HttpNotFound() from None
+    if action not in BULK_UNDO.values():
+        raise HttpNotFound()
+    next_url = safe_next(url_for("web.task_list"))
+    try:
+        result = bulk.run(_workspace_id(), current_user.id, ids, action, None)
+    except ValidationFailed:
+        toast("Nothing was changed: some of those tasks have changed since.")
+    else:
+        toast(f"{BULK_DONE[action]} {len(result.ids)} task{'s' if len(result.ids) != 1 else ''}.")
+    if is_htmx():
+        return render("trash/_restored.html", headers={"HX-Refresh": "true"})
+    return redirect_next(next_url)

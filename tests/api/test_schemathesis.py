@@ -27,7 +27,7 @@ from crm.models import (
     Task,
     User,
 )
-from crm.schemas import id_pattern
+from crm.schemas import BULK_ACTIONS, id_pattern
 
 pytestmark = pytest.mark.fuzz
 
@@ -103,6 +103,11 @@ def realistic_references(app):
         """A new record with a name no other record has (the stateful phase deletes the seeded ones)."""
         made[0] += 1
         user = db.session.query(User).order_by(User.id).first()
+        if model is Task:
+            task = Task(workspace_id=user.workspace_id, title=f"Fuzzed {made[0]:05d}", tags=[], meta={})
+            db.session.add(task)
+            db.session.commit()
+            return task
         if model is Activity:
             activity = Activity(workspace_id=user.workspace_id, type="meeting", status="scheduled", meta={})
             db.session.add(activity)
@@ -121,6 +126,10 @@ def realistic_references(app):
             found = db.session.query(model.id).order_by(model.id).limit(1).scalar()
             return found or fresh(model).id
 
+    def fresh_id(model):
+        with app.app_context():
+            return fresh(model).id
+
     def unique_name(model):
         with app.app_context():
             return fresh(model).name
@@ -133,6 +142,8 @@ def realistic_references(app):
     sent = [0]
 
     def realistic_body(body) -> None:
+        """Linked ids, names and rules of a task, activity or record body (also a bulk update's
+        data and a batch's items)."""
         if not isinstance(body, dict):
             return
         for field, (model, kind) in LINKED.items():
@@ -160,10 +171,23 @@ def realistic_references(app):
 
     def map_case(context, case):
         body = case.body
-        realistic_body(body)
-        if isinstance(body, dict) and isinstance(body.get("items"), list):  # a batch create
-            for item in body["items"]:
-                realistic_body(item)
+        if isinstance(body, dict) and isinstance(body.get("ids"), list) and body.get("action") in BULK_ACTIONS:
+            # POST /tasks/bulk: ids the document accepts name existing tasks; `data` goes with
+            # `update` only, says something (an empty update is refused), and is fixed up like a PATCH body.
+            # A new task for each (a case may run more than once, and a delete trashes its tasks).
+            body["ids"] = [fresh_id(Task) if isinstance(v, str) and re.match(id_pattern("task"), v) else v
+                           for v in body["ids"]]
+            if "data" in body:  # only `update` takes data (a negative `data` stays negative)
+                body["action"] = "update"
+            if body["action"] == "update" and body.get("data", {}) == {}:
+                body["data"] = {"priority": "high"}
+            if isinstance(body.get("data"), dict):
+                realistic_body(body["data"])
+        else:
+            realistic_body(body)
+            if isinstance(body, dict) and isinstance(body.get("items"), list):  # a batch create
+                for item in body["items"]:
+                    realistic_body(item)
         cursor = (case.query or {}).get("cursor")
         # Any cursor the document accepts (1-2000 characters, blank ones too: the server refuses
         # those as it refuses every cursor it did not issue).

@@ -199,5 +199,17 @@ def test_trigram_index_follows_inserts_updates_and_deletes(sqlite_api, table, pa
     assert api.get(f"{path}?q=zanzibar").get_json()["data"] == []
 
     assert api.delete(f"{path}/{record['id']}").status_code == 204
-    assert indexed("timbuktu") == []
     assert api.get(f"{path}?q=timbuktu").get_json()["data"] == []
+    # In the trash the row (and its index entry) stays, for a restore; erasing it removes both.
+    from datetime import timedelta
+
+    from crm import clock
+    from crm.services import trash
+
+    clock.travel(timedelta(days=31))
+    try:
+        with app.app_context():
+            assert trash.purge() == 1
+    finally:
+        clock.set_offset(timedelta(0))
+    assert indexed("timbuktu") == []

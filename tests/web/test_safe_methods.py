@@ -62,6 +62,8 @@ def seeded(app, web, teammate):
         "task_id": task, "activity_id": activity, "user_id": teammate.user_id, "key_id": key_id,
         "contacts": contact, "companies": company, "deals": deal, "tasks": task, "activities": activity,
         "users": teammate.user_id,
+        # /trash/<kind>/<record_id>/restore
+        "kind": "task", "<kind>": task,
     }
 
 
