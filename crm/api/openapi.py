@@ -702,6 +702,7 @@ _TAGS = (
     ("deals", "Deals."),
     ("users", "The workspace's users (read-only)."),
     ("notifications", "Your own notifications and notification settings (any valid key)."),
+    ("trash", "What was deleted in the last 30 days, and can be restored."),
     ("meta", "This document."),
 )
 

@@ -16,12 +16,12 @@ def is_focused(locator) -> bool:
     return locator.evaluate("el => el === document.activeElement")
 
 
-def tab_to(page, locator, limit: int = 120) -> None:
-    """Press Tab until `locator` has the focus (fails after `limit` presses)."""
+def tab_to(page, locator, limit: int = 120, key: str = "Tab") -> None:
+    """Press Tab (or Shift+Tab) until `locator` has the focus (fails after `limit` presses)."""
     for _ in range(limit):
         if is_focused(locator):
             return
-        page.keyboard.press("Tab")
+        page.keyboard.press(key)
     raise AssertionError(f"Tab never reached {locator}")
 
 
@@ -66,12 +66,12 @@ def test_keyboard_only_ticks_edits_and_deletes_a_task(page, live_server, seed):
     page.keyboard.press("Escape")
     expect(bravo.get_by_role("link", name="Bravo mail, sent")).to_be_focused()
 
-    # Delete: the menu's second button; the focus moves on to the next row.
+    # Delete: the menu's last button (after Edit and Snooze); the focus moves on to the next row.
     charlie = page.locator(f"#task-{ids['Charlie visit']}")
     tab_to(page, charlie.locator("summary"))
     page.keyboard.press("Enter")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
+    for _ in range(3):
+        page.keyboard.press("Tab")
     assert is_focused(charlie.get_by_role("button", name="Delete"))
     next_row = charlie.evaluate("li => li.nextElementSibling.id")
     page.keyboard.press("Enter")
@@ -79,8 +79,15 @@ def test_keyboard_only_ticks_edits_and_deletes_a_task(page, live_server, seed):
     assert seed.get_task(ids["Charlie visit"]) is None
     expect(page.locator(f"#{next_row} a.row-title")).to_be_focused()
 
-    # BULK COMPLETE BY KEYBOARD: lands with the bulk selection (trash branch): select rows with
-    # Space on their selection boxes, then press "Complete" with Enter, and check the rows here.
+    # Bulk complete: Space on two rows' selection boxes, then Enter on the bulk bar's Complete.
+    for title in ("Bravo mail, sent", "Delta memo"):
+        tab_to(page, page.get_by_role("checkbox", name=f"Select: {title}"))
+        page.keyboard.press("Space")
+    tab_to(page, page.locator("#bulk").get_by_role("button", name="Complete", exact=True), key="Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#task-{ids['Delta memo']}")).to_have_class(re.compile("is-done"))
+    assert seed.get_task(ids["Bravo mail"]).status == "completed"
+    assert seed.get_task(ids["Delta memo"]).status == "completed"
     assert page.watched.problems == []
 
 
