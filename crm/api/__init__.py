@@ -135,7 +135,7 @@ def enable_cors(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from crm.api import activities, notifications, openapi, records, tasks, users  # noqa: F401 - registers the routes
+    from crm.api import activities, notifications, openapi, records, tasks, users, webhooks  # noqa: F401 - registers the routes
     from crm.api.errors import (
         http_error_as_json,
         internal_error_as_json,

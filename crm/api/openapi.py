@@ -661,6 +661,8 @@ _TAGS = (
     ("deals", "Deals."),
     ("users", "The workspace's users (read-only)."),
     ("notifications", "Your own notifications and notification settings (any valid key)."),
+    ("webhooks", "Webhook subscriptions, their deliveries, test pings and redeliveries (admins' keys, "
+                 "scope `webhooks:write`)."),
     ("meta", "This document."),
 )
 

@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, exists, func, not_, select
 from crm.database import writes
 from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, Task, utcnow
-from crm.services import notifications, recurrence, reminders
+from crm.services import notifications, recurrence, reminders, webhooks
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_links, resolve_names
 from crm.services.pagination import Page, SortKey, paginate
@@ -120,6 +120,7 @@ def create_task(workspace_id: str, author_id: str | None, data: dict) -> Task:
     db.session.add(task)
     db.session.flush()
     notifications.on_assigned(task, author_id)
+    webhooks.emit("task.created", task)
     db.session.commit()
     return task
 
@@ -128,12 +129,13 @@ def create_task(workspace_id: str, author_id: str | None, data: dict) -> Task:
 def update_task(task: Task, data: dict, if_match: str | None = None, *, actor_id: str | None = None) -> Task:
     """`actor_id`: the user making the change (whom its notifications are from)."""
     check_etag(task, if_match)
-    owner_before, status_before = task.owner_id, task.status
+    owner_before, status_before, before = task.owner_id, task.status, webhooks.snapshot(task)
     _apply(task, data)
     notifications.on_assigned(task, actor_id, previous_owner_id=owner_before)
     if task.status == "completed" and status_before != "completed":
         recurrence.create_next_occurrence(task, build_task)
         notifications.on_completed(task, actor_id)
+    webhooks.emit(webhooks.task_event(status_before, task), task, before)
     db.session.commit()
     return task
 
@@ -147,6 +149,7 @@ def complete_task(
     check_etag(task, if_match)
     if task.status == "completed":
         return task
+    before = webhooks.snapshot(task)
     task.status = "completed"
     task.completed_at = completed_at or utcnow()
     if completion_note is not None:
@@ -154,6 +157,7 @@ def complete_task(
     recurrence.create_next_occurrence(task, build_task)
     reminders.schedule(task, inputs_changed=False, was_open=True)
     notifications.on_completed(task, actor_id)
+    webhooks.emit("task.completed", task, before)
     db.session.commit()
     return task
 
@@ -162,10 +166,11 @@ def complete_task(
 def reopen_task(task: Task, if_match: str | None = None) -> Task:
     check_etag(task, if_match)
     if task.status != "pending" or task.completed_at is not None:
-        was_open = task.status in OPEN_TASK_STATUSES
+        was_open, before = task.status in OPEN_TASK_STATUSES, webhooks.snapshot(task)
         task.status = "pending"
         task.completed_at = None
         reminders.schedule(task, inputs_changed=False, was_open=was_open)
+        webhooks.emit("task.reopened", task, before)
         db.session.commit()
     return task
 
@@ -173,6 +178,7 @@ def reopen_task(task: Task, if_match: str | None = None) -> Task:
 @writes
 def delete_task(task: Task, if_match: str | None = None) -> None:
     check_etag(task, if_match)
+    webhooks.emit("task.deleted", task)
     db.session.delete(task)
     db.session.commit()
 
