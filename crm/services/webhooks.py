@@ -266,12 +266,11 @@ _schemas: dict[str, object] = {}
 
 
 def snapshot(record) -> dict:
-    """The record's column values now, before a change (no SQL): `emit` compares them."""
-    state = sa_inspect(record)
+    """The record's column values now, before a change: `emit` compares them."""
     values = {}
-    for attr in state.mapper.attrs:
-        if isinstance(attr, ColumnProperty) and attr.key in state.dict:
-            value = state.dict[attr.key]
+    for attr in sa_inspect(record).mapper.attrs:
+        if isinstance(attr, ColumnProperty):
+            value = getattr(record, attr.key)  # loads them if the write scope expired them
             values[attr.key] = copy.deepcopy(value) if isinstance(value, dict | list) else value
     return values
 
@@ -285,6 +284,9 @@ class _Before:
     def __getattr__(self, name):
         if name in self._values:
             return self._values[name]
+        derived = getattr(type(self._record), name, None)
+        if isinstance(derived, property):  # e.g. a task's `priority`, read from its priority_rank
+            return derived.fget(self)
         return getattr(self._record, name)
 
 
