@@ -71,6 +71,7 @@ def load_user(user_id: str):
 def init_app(app: Flask) -> None:
     from crm.web import activities, auth, calendar_feed, notifications, records, settings, tasks  # noqa: F401 - registers the routes
     from crm.web.rendering import register_template_helpers
+    from crm.web.webhooks import bp as _webhook_routes  # noqa: F401, I001 - registers the routes
 
     notifications.init_app(app)
     login_manager.user_loader(load_user)
