@@ -519,7 +519,8 @@ class Webhook(db.Model):
 
     @property
     def etag(self) -> str:
-        stamp = f"{self.id}:{self.updated_at.isoformat() if self.updated_at else ''}:{self.active}"
+        stamp = (f"{self.id}:{self.updated_at.isoformat() if self.updated_at else ''}:{self.active}:{self.url}:"
+                 f"{','.join(self.events or [])}:{self.description or ''}")
         return hashlib.blake2b(stamp.encode(), digest_size=8).hexdigest()
 
 
