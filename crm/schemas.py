@@ -12,6 +12,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, valida
 
 from crm import models as m
 from crm.fields import (
+    SPACE_CLASS_BODY,
     BoundedDate,
     DecimalString,
     Metadata,
@@ -494,7 +495,12 @@ def _webhook_events():
                        metadata={"description": WEBHOOK_EVENTS_DOC})
 
 
-_WEBHOOK_URL = r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"
+# The URL after trimming: http(s)://, a host (no space, NUL, `/?#@`), then a path, query or fragment
+# (no space or NUL). Spaces spelled out, as trimming knows them (JSON Schema's \s is not Python's);
+# bounded, so that every URL the pattern allows fits in 2048 characters.
+_URL_HOST = rf"[^{SPACE_CLASS_BODY}/?#@\x00]{{1,253}}"
+_URL_REST = rf"(?:[/?#][^{SPACE_CLASS_BODY}\x00]{{0,1780}})?"
+_WEBHOOK_URL = rf"^https?://{_URL_HOST}{_URL_REST}$"
 
 
 class WebhookInput(StrictSchema):
@@ -502,10 +508,9 @@ class WebhookInput(StrictSchema):
 
     url = Text(required=True, validate=[validate.Length(min=1, max=2048), validate.Regexp(
         _WEBHOOK_URL, error="Must be an absolute https:// URL.")], metadata={
-        "pattern": rf"^\s*{_WEBHOOK_URL[1:-1]}\s*$",
+        "pattern": rf"^[{SPACE_CLASS_BODY}]*{_WEBHOOK_URL[1:-1]}[{SPACE_CLASS_BODY}]*$",
         "description": "An https:// URL whose host resolves to public addresses only (checked again at "
-                       "each delivery); trimmed.",
-        "example": "https://hooks.example.com/followup"})
+                       "each delivery); trimmed."})
     events = _webhook_events()
     description = _text(255)
     active = StrictBoolean()

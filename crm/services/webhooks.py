@@ -456,6 +456,12 @@ def post(target: Target, body: str, headers: dict[str, str]) -> Outcome:
         pool.close()
 
 
+def _delivery_lease() -> timedelta:
+    """Shorter than the outbox's lease, so that a dead worker's delivery can be claimed again by
+    the time its outbox row is."""
+    return min(DELIVERY_LEASE, timedelta(seconds=float(outbox.setting("CRM_OUTBOX_LEASE_SECONDS")) / 2))
+
+
 def _claim(delivery_id: str, now: datetime) -> bool:
     earlier = aliased(WebhookDelivery)
     blocked = exists().where(
@@ -469,7 +475,7 @@ def _claim(delivery_id: str, now: datetime) -> bool:
                or_(and_(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now),
                    and_(WebhookDelivery.state == "sending", WebhookDelivery.lease_until < now)),
                or_(WebhookDelivery.record_key.is_(None), ~blocked))
-        .values(state="sending", attempts=WebhookDelivery.attempts + 1, lease_until=now + DELIVERY_LEASE,
+        .values(state="sending", attempts=WebhookDelivery.attempts + 1, lease_until=now + _delivery_lease(),
                 last_attempt_at=now.replace(microsecond=0))
         .execution_options(synchronize_session=False))
     return bool(result.rowcount)
