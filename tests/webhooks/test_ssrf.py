@@ -45,3 +45,31 @@ def test_each_delivery_checks_the_address_again(app, api, receiver):
     [delivery] = api.get(f"/webhooks/{hook['id']}/deliveries").get_json()["data"]
     assert delivery["state"] == "pending" and delivery["status_code"] is None
     assert "127.0.0.1" in delivery["error"] and "CRM_WEBHOOK_ALLOW_PRIVATE" in delivery["error"]
+
+
+def test_a_name_is_resolved_once_and_the_checked_address_is_called(app, api, receiver, monkeypatch):
+    """The connection goes to the address that was checked, with the URL's host as Host header:
+    a resolver that answers differently the second time (DNS rebinding) is never asked again."""
+    import socket
+
+    real = socket.getaddrinfo
+    answers = []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host == "hooks.rebind.test":
+            # First the receiver's address; any later lookup would point at the metadata service.
+            answers.append(host)
+            address = "127.0.0.1" if len(answers) == 1 else "169.254.169.254"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    app.config.update(CRM_WEBHOOK_ALLOW_PRIVATE=True, CRM_WEBHOOK_ALLOW_HTTP=True)
+    port = receiver.url.split(":")[2].split("/")[0]
+    hook = subscribe(api, f"http://hooks.rebind.test:{port}/hooks", ["company.created"])
+    answers.clear()
+    api.create("/companies", {"name": "Pinned"})
+    [request] = receiver.requests
+    assert answers == ["hooks.rebind.test"]  # one lookup per attempt: the check's
+    assert request.headers["Host"] == f"hooks.rebind.test:{port}" and request.path == "/hooks"
+    assert request.verified(hook["secret"])["data"]["name"] == "Pinned"
