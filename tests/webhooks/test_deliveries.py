@@ -253,3 +253,16 @@ def test_the_hourly_purge_removes_deliveries_older_than_30_days(app, api, receiv
         queue.purge_expired_records({})
         db.session.commit()
         assert db.session.query(WebhookDelivery).count() == 1
+
+
+def test_completing_a_recurring_task_announces_its_next_occurrence(api, receiver):
+    hook = subscribe(api, receiver.url, ["task.*"])
+    task = api.create("/tasks", {"title": "Weekly report", "due_at": "2026-03-16T09:00:00Z",
+                                 "recurrence": "FREQ=WEEKLY;BYDAY=MO"})
+    done = api.post(f"/tasks/{task['id']}/complete").get_json()["data"]
+    events = receiver.payloads(hook["secret"])[1:]
+    assert sorted(e["type"] for e in events) == ["task.completed", "task.created"]
+    created = next(e for e in events if e["type"] == "task.created")
+    assert created["data"]["id"] == done["next_task_id"] and created["data"]["due_at"] == "2026-03-23T09:00:00Z"
+    completed = next(e for e in events if e["type"] == "task.completed")
+    assert completed["data"]["next_task_id"] == done["next_task_id"]
