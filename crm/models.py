@@ -497,6 +497,16 @@ class OutboxMessage(db.Model):
 
 
 WEBHOOK_DELIVERY_STATES = ("pending", "sending", "succeeded", "failed")
+WEBHOOK_RESOURCES = ("task", "activity", "contact", "company", "deal")
+WEBHOOK_EVENT_TYPES = (
+    "task.created", "task.updated", "task.completed", "task.reopened", "task.deleted",
+    "activity.created", "activity.updated", "activity.deleted",
+    "contact.created", "contact.updated", "contact.deleted",
+    "company.created", "company.updated", "company.deleted",
+    "deal.created", "deal.updated", "deal.deleted",
+)
+# What a subscription's `events` may list: everything, every event of a resource, or one type.
+WEBHOOK_EVENT_PATTERNS = ("*", *(f"{r}.*" for r in WEBHOOK_RESOURCES), *WEBHOOK_EVENT_TYPES)
 
 
 class Webhook(db.Model):

@@ -488,9 +488,7 @@ WEBHOOK_EVENTS_DOC = ("Events to send: `*` (all), `task.*`, `activity.*`, `conta
 
 
 def _webhook_events():
-    from crm.services.webhooks import EVENT_PATTERNS
-
-    return fields.List(fields.String(validate=validate.OneOf(EVENT_PATTERNS)), required=True,
+    return fields.List(fields.String(validate=validate.OneOf(m.WEBHOOK_EVENT_PATTERNS)), required=True,
                        validate=validate.Length(min=1, max=30, error="Give at least one event (`*` for all), at most 30."),
                        metadata={"description": WEBHOOK_EVENTS_DOC})
 

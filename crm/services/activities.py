@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from crm.database import writes
 from crm.extensions import db
 from crm.models import Activity, ActivityAttendee, Task, utcnow
-from crm.services import webhooks
+from crm.services import webhook_events
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_contact_ids, check_links
 from crm.services.pagination import Page, SortKey, paginate
@@ -104,7 +104,7 @@ def log_activity(workspace_id: str, author_id: str | None, data: dict) -> tuple[
     activity = build_activity(workspace_id, author_id, data)
     db.session.add(activity)
     try:
-        webhooks.emit("activity.created", activity)
+        webhook_events.emit("activity.created", activity)
         db.session.commit()
     except IntegrityError:
         # A concurrent request logged the same (source, external_id) first.
@@ -129,9 +129,9 @@ def update_activity(activity: Activity, data: dict, if_match: str | None = None)
             raise ValidationFailed.field(
                 "external_id", f"Activity {clash.id} already has this source and external_id."
             )
-    before = webhooks.snapshot(activity)
+    before = webhook_events.snapshot(activity)
     _apply(activity, data)
-    webhooks.emit("activity.updated", activity, before)
+    webhook_events.emit("activity.updated", activity, before)
     db.session.commit()
     return activity
 
@@ -141,7 +141,7 @@ def delete_activity(activity: Activity, if_match: str | None = None) -> None:
     check_etag(activity, if_match)
     # Its tasks stay, unlinked, with a new ETag (the database's ON DELETE SET NULL would not bump it).
     unlink_everywhere("activity_id", activity.id, (Task,))
-    webhooks.emit("activity.deleted", activity)
+    webhook_events.emit("activity.deleted", activity)
     db.session.delete(activity)
     db.session.commit()
 

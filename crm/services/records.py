@@ -12,7 +12,7 @@ from crm.database import writes
 from crm.extensions import db
 from crm.fields import text_problem
 from crm.models import Activity, ActivityAttendee, Company, Contact, Deal, Task, User, utcnow
-from crm.services import webhooks
+from crm.services import webhook_events
 from crm.services.errors import NotFound, PreconditionFailed, ValidationFailed
 from crm.services.links import check_links
 from crm.services.pagination import Page, SortKey, paginate
@@ -108,7 +108,7 @@ def build_company(workspace_id: str, data: dict, *, record_id: str | None = None
 def create_company(workspace_id: str, data: dict) -> Company:
     company = build_company(workspace_id, data)
     db.session.add(company)
-    webhooks.emit("company.created", company)
+    webhook_events.emit("company.created", company)
     db.session.commit()
     return company
 
@@ -116,9 +116,9 @@ def create_company(workspace_id: str, data: dict) -> Company:
 @writes
 def update_company(company: Company, data: dict, if_match: str | None = None) -> Company:
     check_etag(company, if_match)
-    before = webhooks.snapshot(company)
+    before = webhook_events.snapshot(company)
     _fill_company(company, data)
-    webhooks.emit("company.updated", company, before)
+    webhook_events.emit("company.updated", company, before)
     db.session.commit()
     return company
 
@@ -127,7 +127,7 @@ def update_company(company: Company, data: dict, if_match: str | None = None) ->
 def delete_company(company: Company, if_match: str | None = None) -> None:
     check_etag(company, if_match)
     unlink_everywhere("company_id", company.id, (Task, Activity, Deal, Contact))
-    webhooks.emit("company.deleted", company)
+    webhook_events.emit("company.deleted", company)
     db.session.delete(company)
     db.session.commit()
 
@@ -168,7 +168,7 @@ def _fill_contact(contact: Contact, data: dict) -> Contact:
 def _save_contact(contact: Contact, data: dict, event: str, before: dict | None = None) -> Contact:
     _fill_contact(contact, data)
     db.session.add(contact)
-    webhooks.emit(event, contact, before)
+    webhook_events.emit(event, contact, before)
     db.session.commit()
     return contact
 
@@ -189,7 +189,7 @@ def create_contact(workspace_id: str, data: dict) -> Contact:
 @writes
 def update_contact(contact: Contact, data: dict, if_match: str | None = None) -> Contact:
     check_etag(contact, if_match)
-    return _save_contact(contact, data, "contact.updated", webhooks.snapshot(contact))
+    return _save_contact(contact, data, "contact.updated", webhook_events.snapshot(contact))
 
 
 @writes
@@ -199,7 +199,7 @@ def delete_contact(contact: Contact, if_match: str | None = None) -> None:
     db.session.execute(
         ActivityAttendee.__table__.delete().where(ActivityAttendee.contact_id == contact.id)
     )
-    webhooks.emit("contact.deleted", contact)
+    webhook_events.emit("contact.deleted", contact)
     db.session.delete(contact)
     db.session.commit()
 
@@ -238,7 +238,7 @@ def _fill_deal(deal: Deal, data: dict) -> Deal:
 def _save_deal(deal: Deal, data: dict, event: str, before: dict | None = None) -> Deal:
     _fill_deal(deal, data)
     db.session.add(deal)
-    webhooks.emit(event, deal, before)
+    webhook_events.emit(event, deal, before)
     db.session.commit()
     return deal
 
@@ -259,14 +259,14 @@ def create_deal(workspace_id: str, data: dict) -> Deal:
 @writes
 def update_deal(deal: Deal, data: dict, if_match: str | None = None) -> Deal:
     check_etag(deal, if_match)
-    return _save_deal(deal, data, "deal.updated", webhooks.snapshot(deal))
+    return _save_deal(deal, data, "deal.updated", webhook_events.snapshot(deal))
 
 
 @writes
 def delete_deal(deal: Deal, if_match: str | None = None) -> None:
     check_etag(deal, if_match)
     unlink_everywhere("deal_id", deal.id, (Task, Activity))
-    webhooks.emit("deal.deleted", deal)
+    webhook_events.emit("deal.deleted", deal)
     db.session.delete(deal)
     db.session.commit()
 

@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
 from crm.models import Task, User
-from crm.services import webhooks
 
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 PARTS = ("FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "COUNT", "UNTIL")
@@ -227,7 +226,6 @@ def create_next_occurrence(task: Task, build: Callable[[str, str | None, dict], 
                 raise
         else:
             existing = occurrence
-            webhooks.emit("task.created", occurrence)
     task.next_task_id = existing.id
     return existing
 

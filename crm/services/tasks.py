@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, exists, func, not_, select
 from crm.database import writes
 from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, Task, utcnow
-from crm.services import notifications, recurrence, reminders, webhooks
+from crm.services import notifications, recurrence, reminders, webhook_events
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_links, resolve_names
 from crm.services.pagination import Page, SortKey, paginate
@@ -120,22 +120,35 @@ def create_task(workspace_id: str, author_id: str | None, data: dict) -> Task:
     db.session.add(task)
     db.session.flush()
     notifications.on_assigned(task, author_id)
-    webhooks.emit("task.created", task)
+    webhook_events.emit("task.created", task)
     db.session.commit()
     return task
+
+
+def _next_occurrence(task: Task) -> None:
+    """The recurring task's next occurrence (crm.services.recurrence), announced when made now."""
+    made: list[Task] = []
+
+    def build(*args) -> Task:
+        made.append(build_task(*args))
+        return made[-1]
+
+    occurrence = recurrence.create_next_occurrence(task, build)
+    if made and occurrence is made[0]:
+        webhook_events.emit("task.created", occurrence)
 
 
 @writes
 def update_task(task: Task, data: dict, if_match: str | None = None, *, actor_id: str | None = None) -> Task:
     """`actor_id`: the user making the change (whom its notifications are from)."""
     check_etag(task, if_match)
-    owner_before, status_before, before = task.owner_id, task.status, webhooks.snapshot(task)
+    owner_before, status_before, before = task.owner_id, task.status, webhook_events.snapshot(task)
     _apply(task, data)
     notifications.on_assigned(task, actor_id, previous_owner_id=owner_before)
     if task.status == "completed" and status_before != "completed":
-        recurrence.create_next_occurrence(task, build_task)
+        _next_occurrence(task)
         notifications.on_completed(task, actor_id)
-    webhooks.emit(webhooks.task_event(status_before, task), task, before)
+    webhook_events.emit(webhook_events.task_event(status_before, task), task, before)
     db.session.commit()
     return task
 
@@ -149,15 +162,15 @@ def complete_task(
     check_etag(task, if_match)
     if task.status == "completed":
         return task
-    before = webhooks.snapshot(task)
+    before = webhook_events.snapshot(task)
     task.status = "completed"
     task.completed_at = completed_at or utcnow()
     if completion_note is not None:
         task.completion_note = completion_note
-    recurrence.create_next_occurrence(task, build_task)
+    _next_occurrence(task)
     reminders.schedule(task, inputs_changed=False, was_open=True)
     notifications.on_completed(task, actor_id)
-    webhooks.emit("task.completed", task, before)
+    webhook_events.emit("task.completed", task, before)
     db.session.commit()
     return task
 
@@ -166,11 +179,11 @@ def complete_task(
 def reopen_task(task: Task, if_match: str | None = None) -> Task:
     check_etag(task, if_match)
     if task.status != "pending" or task.completed_at is not None:
-        was_open, before = task.status in OPEN_TASK_STATUSES, webhooks.snapshot(task)
+        was_open, before = task.status in OPEN_TASK_STATUSES, webhook_events.snapshot(task)
         task.status = "pending"
         task.completed_at = None
         reminders.schedule(task, inputs_changed=False, was_open=was_open)
-        webhooks.emit("task.reopened", task, before)
+        webhook_events.emit("task.reopened", task, before)
         db.session.commit()
     return task
 
@@ -178,7 +191,7 @@ def reopen_task(task: Task, if_match: str | None = None) -> Task:
 @writes
 def delete_task(task: Task, if_match: str | None = None) -> None:
     check_etag(task, if_match)
-    webhooks.emit("task.deleted", task)
+    webhook_events.emit("task.deleted", task)
     db.session.delete(task)
     db.session.commit()
 

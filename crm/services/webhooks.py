@@ -1,14 +1,7 @@
-"""Webhooks (SPEC §12): subscriptions, the events the services emit, and their delivery.
+"""Webhooks (SPEC §12): subscriptions, test pings, redeliveries, the log, and delivery.
 
-A service emits an event next to its change, before it commits (one line per place)::
-
-    webhooks.emit("task.created", task)
-    before = webhooks.snapshot(task); ...change...; webhooks.emit("task.updated", task, before)
-    webhooks.emit("task.deleted", task)            # before db.session.delete(task)
-
-For each active subscription of the workspace whose `events` match, `emit` writes a delivery row
-(the payload, signed later on each attempt) and an outbox row that wakes the delivery, in the
-change's own transaction: committed together or not at all (§9).
+The events themselves are emitted by the services through crm.services.webhook_events (which
+this module does not need to be imported for, so the services do not depend on it).
 
 Delivering (`deliver`, the `webhook.deliver` outbox handler, run by the workers):
 
@@ -31,7 +24,6 @@ Delivering (`deliver`, the `webhook.deliver` outbox handler, run by the workers)
 from __future__ import annotations
 
 import base64
-import copy
 import ipaddress
 import json
 import logging
@@ -47,30 +39,23 @@ import urllib3
 from flask import current_app, has_app_context
 from markupsafe import escape
 from sqlalchemy import and_, delete, exists, or_, select, update
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import ColumnProperty, aliased
+from sqlalchemy.orm import aliased
 from standardwebhooks.webhooks import Webhook as Signer
 
 from crm import clock
 from crm.database import writes, writing
 from crm.extensions import db
 from crm.fields import format_datetime
-from crm.models import User, Webhook, WebhookDelivery, new_id
-from crm.services import outbox
+from crm.models import WEBHOOK_EVENT_PATTERNS, User, Webhook, WebhookDelivery, new_id
+from crm.services import notifications, outbox
 from crm.services.errors import NotFound, ValidationFailed
 from crm.services.pagination import Page, SortKey, paginate
+from crm.services.records import check_etag, get_record
+from crm.services.webhook_events import queue_deliveries
 
 log = logging.getLogger(__name__)
 
-RESOURCES = ("task", "activity", "contact", "company", "deal")
-EVENT_TYPES = (
-    "task.created", "task.updated", "task.completed", "task.reopened", "task.deleted",
-    "activity.created", "activity.updated", "activity.deleted",
-    "contact.created", "contact.updated", "contact.deleted",
-    "company.created", "company.updated", "company.deleted",
-    "deal.created", "deal.updated", "deal.deleted",
-)
-EVENT_PATTERNS = ("*", *(f"{r}.*" for r in RESOURCES), *EVENT_TYPES)
+EVENT_PATTERNS = WEBHOOK_EVENT_PATTERNS
 PING = "ping"
 TIMEOUT_SECONDS = 10.0
 RESPONSE_KEPT = 1024  # characters of the answer kept in the log
@@ -101,12 +86,6 @@ def flag(name: str) -> bool:
 
 
 # --- Event patterns --------------------------------------------------------------------------
-
-def matches(patterns: list[str], event_type: str) -> bool:
-    """`*`, an exact type, or `contact.*` (every event of that resource)."""
-    resource = event_type.split(".", 1)[0]
-    return any(p == "*" or p == event_type or p == f"{resource}.*" for p in patterns)
-
 
 def check_events(events: list[str]) -> list[str]:
     unknown = [e for e in events if e not in EVENT_PATTERNS]
@@ -190,11 +169,7 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-# crm.services.records and .notifications are imported where used: records emits events.
-
 def get_webhook(workspace_id: str, webhook_id: str, *, for_update: bool = False) -> Webhook:
-    from crm.services.records import get_record
-
     return get_record(Webhook, workspace_id, webhook_id, for_update=for_update)
 
 
@@ -223,8 +198,6 @@ def create_webhook(workspace_id: str, user_id: str | None, data: dict) -> Webhoo
 
 @writes
 def update_webhook(webhook: Webhook, data: dict, if_match: str | None = None) -> Webhook:
-    from crm.services.records import check_etag
-
     check_etag(webhook, if_match)
     _apply(webhook, data)
     webhook.updated_at = clock.now()
@@ -235,8 +208,6 @@ def update_webhook(webhook: Webhook, data: dict, if_match: str | None = None) ->
 @writes
 def delete_webhook(webhook: Webhook, if_match: str | None = None) -> None:
     """Its deliveries go with it (a pending one is not sent)."""
-    from crm.services.records import check_etag
-
     check_etag(webhook, if_match)
     db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id))
     db.session.delete(webhook)
@@ -251,108 +222,12 @@ def list_webhooks(workspace_id: str, params: dict) -> Page:
 
 # --- Events ----------------------------------------------------------------------------------
 
-def _schema_for(record):
-    from crm import schemas
-    from crm.models import Activity, Company, Contact, Deal, Task
-
-    kinds = {Task: ("task", schemas.TaskOut), Activity: ("activity", schemas.ActivityOut),
-             Contact: ("contact", schemas.ContactOut), Company: ("company", schemas.CompanyOut),
-             Deal: ("deal", schemas.DealOut)}
-    kind, schema = kinds[type(record)]
-    return kind, _schemas.setdefault(kind, schema())
-
-
-_schemas: dict[str, object] = {}
-
-
-def snapshot(record) -> dict:
-    """The record's column values now, before a change: `emit` compares them."""
-    values = {}
-    for attr in sa_inspect(record).mapper.attrs:
-        if isinstance(attr, ColumnProperty):
-            value = getattr(record, attr.key)  # loads them if the write scope expired them
-            values[attr.key] = copy.deepcopy(value) if isinstance(value, dict | list) else value
-    return values
-
-
-class _Before:
-    """The record as it was: the snapshot's values, the record's for anything else."""
-
-    def __init__(self, record, values: dict):
-        self._record, self._values = record, values
-
-    def __getattr__(self, name):
-        if name in self._values:
-            return self._values[name]
-        derived = getattr(type(self._record), name, None)
-        if isinstance(derived, property):  # e.g. a task's `priority`, read from its priority_rank
-            return derived.fget(self)
-        return getattr(self._record, name)
-
-
-def task_event(status_before: str, task) -> str:
-    """The event of a task update: completed, reopened, or updated."""
-    if task.status == "completed" and status_before != "completed":
-        return "task.completed"
-    if status_before == "completed" and task.status != "completed":
-        return "task.reopened"
-    return "task.updated"
-
-
-def _body(payload: dict) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-
-
-def emit(event_type: str, record, before: dict | None = None) -> int:
-    """Queue `event_type` for `record` to every matching subscription of its workspace, in the
-    current transaction; `before` (from `snapshot`) adds `changes`. Returns how many deliveries.
-    An update that changed no field the API shows sends nothing."""
-    with db.session.no_autoflush:
-        hooks = db.session.execute(
-            select(Webhook.id, Webhook.events)
-            .where(Webhook.workspace_id == record.workspace_id, Webhook.active.is_(True))).all()
-    targets = [hook_id for hook_id, events in hooks if matches(events or [], event_type)]
-    if not targets:
-        return 0
-    db.session.flush()
-    kind, schema = _schema_for(record)
-    data = schema.dump(record)
-    payload = {"id": new_id("evt"), "type": event_type, "created_at": format_datetime(clock.now()),
-               "data": data}
-    if before is not None:
-        old = schema.dump(_Before(record, before))
-        changes = {name: {"from": old.get(name), "to": value} for name, value in data.items()
-                   if name not in ("updated_at", "relationships") and old.get(name) != value}
-        if not changes and event_type.endswith(".updated"):
-            return 0
-        payload["changes"] = changes
-    _queue(record.workspace_id, targets, payload, record_key=f"{kind}:{record.id}")
-    return len(targets)
-
-
-def _queue(workspace_id: str, webhook_ids: list[str], payload: dict, *, record_key: str | None,
-           manual: bool = False, message_id: str | None = None) -> list[WebhookDelivery]:
-    now = clock.precise_now()
-    body = _body(payload)
-    made = []
-    for webhook_id in webhook_ids:
-        delivery = WebhookDelivery(
-            id=new_id("whd"), workspace_id=workspace_id, webhook_id=webhook_id,
-            message_id=message_id or new_id("msg"), event_id=payload["id"], event_type=payload["type"],
-            record_key=record_key, body=body, manual=manual, state="pending", attempts=0,
-            next_attempt_at=now, created_at=now)
-        db.session.add(delivery)
-        outbox.add("webhook.deliver", {"delivery_id": delivery.id})
-        made.append(delivery)
-    return made
-
-
 @writes
 def send_test(webhook: Webhook) -> WebhookDelivery:
     """A `ping` event to this subscription (also when it is disabled: to check a fixed receiver)."""
     payload = {"id": new_id("evt"), "type": PING, "created_at": format_datetime(clock.now()),
                "data": {"webhook_id": webhook.id, "url": webhook.url}}
-    delivery = _queue(webhook.workspace_id, [webhook.id], payload, record_key=None, manual=True)[0]
+    delivery = queue_deliveries(webhook.workspace_id, [webhook.id], payload, record_key=None, manual=True)[0]
     db.session.commit()
     return delivery
 
@@ -362,7 +237,7 @@ def redeliver(webhook: Webhook, delivery_id: str) -> WebhookDelivery:
     """Send a logged delivery again, now: the same body and `webhook-id`, as a new delivery."""
     original = get_delivery(webhook, delivery_id)
     payload = json.loads(original.body)
-    delivery = _queue(webhook.workspace_id, [webhook.id], payload, record_key=None, manual=True,
+    delivery = queue_deliveries(webhook.workspace_id, [webhook.id], payload, record_key=None, manual=True,
                       message_id=original.message_id)[0]
     db.session.commit()
     return delivery
@@ -557,8 +432,6 @@ def _wake_next(delivery: WebhookDelivery) -> None:
 
 def _disable(delivery: WebhookDelivery) -> None:
     """Deliveries failed for the whole retry window: disable the subscription, tell its creator."""
-    from crm.services import notifications
-
     webhook = db.session.get(Webhook, delivery.webhook_id, with_for_update=True)
     if webhook is None or not webhook.active:
         return
