@@ -1,7 +1,7 @@
 """Webhooks (SPEC §12): subscriptions, test pings, redeliveries, the log, and delivery.
 
-The events themselves are emitted by the services through crm.services.webhook_events (which
-this module does not need to be imported for, so the services do not depend on it).
+The record services emit events through crm.services.webhook_events (delivery rows and their
+outbox rows, in the change's transaction); this module is what happens to them after.
 
 Delivering (`deliver`, the `webhook.deliver` outbox handler, run by the workers):
 
