@@ -55,6 +55,12 @@ def precise_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None) + offset()
 
 
+def system_now() -> datetime:
+    """The machine's own clock, never moved: for what another machine compares with its own
+    clock (a webhook's signed timestamp, which receivers check within minutes of theirs)."""
+    return datetime.now(UTC)
+
+
 def set_offset(delta: timedelta) -> None:
     """Move this process's clock to the system clock + `delta` (tests)."""
     global _offset

@@ -75,6 +75,11 @@ def defaults(instance_path: str) -> dict:
         "CRM_RATELIMIT_STORAGE_URL": os.environ.get("CRM_RATELIMIT_STORAGE_URL", "memory://"),
         "CRM_LOGIN_RATE_LIMIT": os.environ.get("CRM_LOGIN_RATE_LIMIT", "10/minute"),
         "CRM_CORS_ORIGINS": os.environ.get("CRM_CORS_ORIGINS", ""),
+        # Webhooks (docs/webhooks.md): receivers on private addresses or plain http, and retries.
+        "CRM_WEBHOOK_ALLOW_PRIVATE": _bool(os.environ.get("CRM_WEBHOOK_ALLOW_PRIVATE")),
+        "CRM_WEBHOOK_ALLOW_HTTP": _bool(os.environ.get("CRM_WEBHOOK_ALLOW_HTTP")),
+        "CRM_WEBHOOK_RETRY_SECONDS": float(os.environ.get("CRM_WEBHOOK_RETRY_SECONDS", "30")),
+        "CRM_WEBHOOK_RETRY_HOURS": float(os.environ.get("CRM_WEBHOOK_RETRY_HOURS", "72")),
         "CRM_LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("CRM_LOGIN_ACCOUNT_RATE_LIMIT", "10/minute;50/hour"),
         "CRM_PROXY_HOPS": int(os.environ.get("CRM_PROXY_HOPS", "0")),
         "CRM_TRUSTED_PROXIES": os.environ.get("CRM_TRUSTED_PROXIES", "127.0.0.1,::1"),

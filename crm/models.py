@@ -53,6 +53,7 @@ SCOPES = (
     "records:read",
     "records:write",
     "users:read",
+    "webhooks:write",
 )
 
 
@@ -548,3 +549,83 @@ class TrashLink(db.Model):
     column_name: Mapped[str] = mapped_column(String(40))
     row_id: Mapped[str] = mapped_column(ID)
     position: Mapped[int | None] = mapped_column(Integer)
+
+
+WEBHOOK_DELIVERY_STATES = ("pending", "sending", "succeeded", "failed")
+WEBHOOK_RESOURCES = ("task", "activity", "contact", "company", "deal")
+WEBHOOK_EVENT_TYPES = (
+    "task.created", "task.updated", "task.completed", "task.reopened", "task.deleted",
+    "activity.created", "activity.updated", "activity.deleted",
+    "contact.created", "contact.updated", "contact.deleted",
+    "company.created", "company.updated", "company.deleted",
+    "deal.created", "deal.updated", "deal.deleted",
+)
+# What a subscription's `events` may list: everything, every event of a resource, or one type.
+WEBHOOK_EVENT_PATTERNS = ("*", *(f"{r}.*" for r in WEBHOOK_RESOURCES), *WEBHOOK_EVENT_TYPES)
+
+
+class Webhook(db.Model):
+    """A subscription: matching events of its workspace are POSTed to `url`, signed with `secret`
+    (crm.services.webhooks). The secret is stored as given to the user (it signs, so it cannot be
+    a hash; docs/security.md)."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("wh"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[list] = mapped_column(JSONType, default=list)
+    description: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    secret: Mapped[str] = mapped_column(String(100))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)  # set when deliveries gave up
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def etag(self) -> str:
+        stamp = (f"{self.id}:{self.updated_at.isoformat() if self.updated_at else ''}:{self.active}:{self.url}:"
+                 f"{','.join(self.events or [])}:{self.description or ''}")
+        return hashlib.blake2b(stamp.encode(), digest_size=8).hexdigest()
+
+
+class WebhookDelivery(db.Model):
+    """One message to one subscription, and its attempts so far (kept 30 days).
+
+    `message_id` is the `webhook-id` header, the same on every attempt and on a redelivery;
+    `record_key` ("task:task_...") orders the events of one record; `created_at` has microseconds."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=_id_default("whd"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(40))
+    record_key: Mapped[str | None] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(Text)  # the JSON sent, byte for byte on every attempt
+    manual: Mapped[bool] = mapped_column(default=False)  # a test ping or a redelivery
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)  # the answer's first 1 KB
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_webhook_deliveries_log", "webhook_id", "created_at", "id"),
+        # The ordering check: an earlier delivery of the same record still to be made.
+        Index("ix_webhook_deliveries_open", "webhook_id", "record_key", "created_at",
+              postgresql_where=text("state IN ('pending', 'sending')"),
+              sqlite_where=text("state IN ('pending', 'sending')")),
+        Index("ix_webhook_deliveries_created", "created_at"),
+    )
+
+    @property
+    def etag(self) -> str:
+        stamp = f"{self.id}:{self.state}:{self.attempts}"
+        return hashlib.blake2b(stamp.encode(), digest_size=8).hexdigest()

@@ -55,7 +55,7 @@ from sqlalchemy import event
 from crm import clock
 from crm.database import writing
 from crm.extensions import db
-from crm.services import idempotency, outbox
+from crm.services import idempotency, outbox, webhooks  # webhooks: its outbox handler
 
 log = logging.getLogger(__name__)
 
@@ -241,9 +241,11 @@ def periodic(kind: str, schedule_setting: str, default_schedule: str, *,
 
 @periodic("maintenance.purge", "CRM_PURGE_SCHEDULE", "17 * * * *")
 def purge_expired_records(payload: dict) -> None:
-    """Hourly: idempotency records past their 24 h, outbox rows handled long ago."""
+    """Hourly: idempotency records past their 24 h, outbox rows handled long ago, webhook
+    deliveries older than 30 days."""
     idempotency.purge_expired()
     outbox.purge_handled()
+    webhooks.purge_deliveries()
 
 
 @periodic("trash.purge", "CRM_TRASH_PURGE_SCHEDULE", "41 3 * * *")

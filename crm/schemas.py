@@ -12,6 +12,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, valida
 
 from crm import models as m
 from crm.fields import (
+    SPACE_CLASS_BODY,
     BoundedDate,
     DecimalString,
     Metadata,
@@ -55,7 +56,7 @@ def _text(max_len: int, *, required: bool = False, nullable: bool = True, min_le
 # Id prefixes per kind of record (the models' ids are the prefix, "_", and a ULID).
 ID_PREFIXES = {
     "workspace": "ws", "user": "user", "company": "comp", "contact": "cont", "deal": "deal",
-    "task": "task", "activity": "act", "notification": "ntf",
+    "task": "task", "activity": "act", "notification": "ntf", "webhook": "wh", "webhook_delivery": "whd",
 }
 ULID_PATTERN = "[0-9A-HJKMNP-TV-Z]{26}"
 
@@ -520,3 +521,83 @@ class NotificationSettingsOut(Representation):
     email_configured = fields.Boolean(required=True, metadata={
         "description": "false: no SMTP server is set up (CRM_SMTP_URL), so no e-mail is sent; in-app "
                        "notifications still are."})
+
+
+# --- Webhooks (SPEC §12) ---------------------------------------------------------------------
+
+WEBHOOK_EVENTS_DOC = ("Events to send: `*` (all), `task.*`, `activity.*`, `contact.*`, `company.*`, "
+                      "`deal.*`, or exact types (`task.created`, `task.updated`, `task.completed`, "
+                      "`task.reopened`, `task.deleted`, `activity.created|updated|deleted`, "
+                      "`contact|company|deal.created|updated|deleted`).")
+
+
+def _webhook_events():
+    return fields.List(fields.String(validate=validate.OneOf(m.WEBHOOK_EVENT_PATTERNS)), required=True,
+                       validate=validate.Length(min=1, max=30, error="Give at least one event (`*` for all), at most 30."),
+                       metadata={"description": WEBHOOK_EVENTS_DOC})
+
+
+# The URL after trimming: http(s)://, a host (no space, NUL, `/?#@`), then a path, query or fragment
+# (no space or NUL). Spaces spelled out, as trimming knows them (JSON Schema's \s is not Python's);
+# bounded, so that every URL the pattern allows fits in 2048 characters.
+_URL_HOST = rf"[^{SPACE_CLASS_BODY}/?#@\x00]{{1,253}}"
+_URL_REST = rf"(?:[/?#][^{SPACE_CLASS_BODY}\x00]{{0,1780}})?"
+_WEBHOOK_URL = rf"^https?://{_URL_HOST}{_URL_REST}$"
+
+
+class WebhookInput(StrictSchema):
+    READ_ONLY = StrictSchema.READ_ONLY + ("secret", "created_at", "disabled_at")
+
+    url = Text(required=True, validate=[validate.Length(min=1, max=2048), validate.Regexp(
+        _WEBHOOK_URL, error="Must be an absolute https:// URL.")], metadata={
+        "pattern": rf"^[{SPACE_CLASS_BODY}]*{_WEBHOOK_URL[1:-1]}[{SPACE_CLASS_BODY}]*$",
+        "description": "An https:// URL whose host resolves to public addresses only (checked again at "
+                       "each delivery); trimmed."})
+    events = _webhook_events()
+    description = _text(255)
+    active = StrictBoolean()
+
+
+class WebhookUpdate(WebhookInput):
+    """PATCH: any of the create fields; `active: true` enables a disabled webhook again."""
+
+    READ_ONLY = WebhookInput.READ_ONLY + ("created_by",)
+
+
+class WebhookOut(Representation):
+    id = fields.String(required=True, validate=id_format("webhook"))
+    url = fields.String(required=True)
+    events = fields.List(fields.String(), required=True)
+    description = fields.String(allow_none=True, required=True)
+    active = fields.Boolean(required=True)
+    disabled_at = UtcDateTime(allow_none=True, required=True, metadata={
+        "description": "When deliveries had failed for 3 days and the webhook was disabled."})
+    created_by = fields.String(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret = fields.String(required=True, metadata={
+        "description": "The signing secret (`whsec_` + base64), shown only in this answer."})
+
+
+class WebhookDeliveryOut(Representation):
+    id = fields.String(required=True, validate=id_format("webhook_delivery"))
+    webhook_id = fields.String(required=True)
+    message_id = fields.String(required=True, metadata={
+        "description": "The `webhook-id` header: the same on every attempt and on a redelivery."})
+    event_id = fields.String(required=True)
+    event_type = fields.String(required=True)
+    state = _enum(m.WEBHOOK_DELIVERY_STATES, required=True)
+    attempts = fields.Integer(required=True)
+    status_code = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "The last attempt's HTTP status (null when no answer came)."})
+    duration_ms = fields.Integer(allow_none=True, required=True)
+    response_body = fields.String(allow_none=True, required=True, metadata={
+        "description": "The first 1 KB of the last answer."})
+    error = fields.String(allow_none=True, required=True)
+    next_attempt_at = UtcDateTime(allow_none=True, required=True)
+    last_attempt_at = UtcDateTime(allow_none=True, required=True)
+    manual = fields.Boolean(required=True, metadata={"description": "A test ping or a redelivery."})
+    created_at = UtcDateTime(required=True)

@@ -174,7 +174,16 @@ def enable_cors(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from crm.api import activities, notifications, openapi, records, tasks, trash, users  # noqa: F401 - registers the routes
+    from crm.api import (  # noqa: F401 - registers the routes
+        activities,
+        notifications,
+        openapi,
+        records,
+        tasks,
+        trash,
+        users,
+        webhooks,
+    )
     from crm.api.errors import (
         http_error_as_json,
         internal_error_as_json,

@@ -703,6 +703,8 @@ _TAGS = (
     ("users", "The workspace's users (read-only)."),
     ("notifications", "Your own notifications and notification settings (any valid key)."),
     ("trash", "What was deleted in the last 30 days, and can be restored."),
+    ("webhooks", "Webhook subscriptions, their deliveries, test pings and redeliveries (admins' keys, "
+                 "scope `webhooks:write`)."),
     ("meta", "This document."),
 )
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from crm.database import writes
 from crm.extensions import db
 from crm.models import Activity, ActivityAttendee, utcnow
-from crm.services import trash
+from crm.services import trash, webhook_events
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_contact_ids, check_links
 from crm.services.pagination import Page, SortKey, paginate
@@ -110,6 +110,7 @@ def log_activity(workspace_id: str, author_id: str | None, data: dict) -> tuple[
     activity = build_activity(workspace_id, author_id, data)
     db.session.add(activity)
     try:
+        webhook_events.emit("activity.created", activity)
         db.session.commit()
     except IntegrityError:
         # A concurrent request logged the same (source, external_id) first.
@@ -148,10 +149,12 @@ def _batch_logger(workspace_id: str, author_id: str | None):
             existing = logged.get((source, external_id)) or find_by_external_id(workspace_id, source, external_id)
             if existing is not None:
                 return existing, False
+            release_external_id(workspace_id, source, external_id)
         activity = build_activity(workspace_id, author_id, data)
         db.session.add(activity)
         if external_id is not None:
             logged[(source, external_id)] = activity
+        webhook_events.emit("activity.created", activity)
         return activity, True
 
     return log
@@ -169,7 +172,9 @@ def update_activity(activity: Activity, data: dict, if_match: str | None = None)
                 "external_id", f"Activity {clash.id} already has this source and external_id."
             )
         release_external_id(activity.workspace_id, source, external_id)
+    before = webhook_events.snapshot(activity)
     _apply(activity, data)
+    webhook_events.emit("activity.updated", activity, before)
     db.session.commit()
     return activity
 

@@ -12,7 +12,7 @@ from crm.database import writes
 from crm.extensions import db
 from crm.fields import text_problem
 from crm.models import Company, Contact, Deal, User, utcnow
-from crm.services import trash
+from crm.services import trash, webhook_events
 from crm.services.errors import AmbiguousReference, NotFound, PreconditionFailed, ValidationFailed
 from crm.services.links import check_links
 from crm.services.pagination import Page, SortKey, paginate
@@ -97,6 +97,7 @@ def build_company(workspace_id: str, data: dict, *, record_id: str | None = None
 def create_company(workspace_id: str, data: dict) -> Company:
     company = build_company(workspace_id, data)
     db.session.add(company)
+    webhook_events.emit("company.created", company)
     db.session.commit()
     return company
 
@@ -104,7 +105,9 @@ def create_company(workspace_id: str, data: dict) -> Company:
 @writes
 def update_company(company: Company, data: dict, if_match: str | None = None) -> Company:
     check_etag(company, if_match)
+    before = webhook_events.snapshot(company)
     _fill_company(company, data)
+    webhook_events.emit("company.updated", company, before)
     db.session.commit()
     return company
 
@@ -149,9 +152,10 @@ def _fill_contact(contact: Contact, data: dict) -> Contact:
     return contact
 
 
-def _save_contact(contact: Contact, data: dict) -> Contact:
+def _save_contact(contact: Contact, data: dict, event: str, before: dict | None = None) -> Contact:
     _fill_contact(contact, data)
     db.session.add(contact)
+    webhook_events.emit(event, contact, before)
     db.session.commit()
     return contact
 
@@ -166,13 +170,13 @@ def build_contact(workspace_id: str, data: dict, *, record_id: str | None = None
 
 @writes
 def create_contact(workspace_id: str, data: dict) -> Contact:
-    return _save_contact(Contact(workspace_id=workspace_id, meta={}), data)
+    return _save_contact(Contact(workspace_id=workspace_id, meta={}), data, "contact.created")
 
 
 @writes
 def update_contact(contact: Contact, data: dict, if_match: str | None = None) -> Contact:
     check_etag(contact, if_match)
-    return _save_contact(contact, data)
+    return _save_contact(contact, data, "contact.updated", webhook_events.snapshot(contact))
 
 
 @writes
@@ -213,9 +217,10 @@ def _fill_deal(deal: Deal, data: dict) -> Deal:
     return deal
 
 
-def _save_deal(deal: Deal, data: dict) -> Deal:
+def _save_deal(deal: Deal, data: dict, event: str, before: dict | None = None) -> Deal:
     _fill_deal(deal, data)
     db.session.add(deal)
+    webhook_events.emit(event, deal, before)
     db.session.commit()
     return deal
 
@@ -230,13 +235,13 @@ def build_deal(workspace_id: str, data: dict, *, record_id: str | None = None) -
 
 @writes
 def create_deal(workspace_id: str, data: dict) -> Deal:
-    return _save_deal(Deal(workspace_id=workspace_id, meta={}), data)
+    return _save_deal(Deal(workspace_id=workspace_id, meta={}), data, "deal.created")
 
 
 @writes
 def update_deal(deal: Deal, data: dict, if_match: str | None = None) -> Deal:
     check_etag(deal, if_match)
-    return _save_deal(deal, data)
+    return _save_deal(deal, data, "deal.updated", webhook_events.snapshot(deal))
 
 
 @writes

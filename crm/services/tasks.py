@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, exists, func, not_, select
 from crm.database import writes
 from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, Task, utcnow
-from crm.services import notifications, recurrence, reminders, trash
+from crm.services import notifications, recurrence, reminders, trash, webhook_events
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_links, resolve_names
 from crm.services.pagination import Page, SortKey, paginate
@@ -127,6 +127,7 @@ def _add_task(workspace_id: str, author_id: str | None, data: dict) -> Task:
     db.session.add(task)
     db.session.flush()
     notifications.on_assigned(task, author_id)
+    webhook_events.emit("task.created", task)
     return task
 
 
@@ -135,6 +136,19 @@ def create_task(workspace_id: str, author_id: str | None, data: dict) -> Task:
     task = _add_task(workspace_id, author_id, data)
     db.session.commit()
     return task
+
+
+def _next_occurrence(task: Task) -> None:
+    """The recurring task's next occurrence (crm.services.recurrence), announced when made now."""
+    made: list[Task] = []
+
+    def build(*args) -> Task:
+        made.append(build_task(*args))
+        return made[-1]
+
+    occurrence = recurrence.create_next_occurrence(task, build)
+    if made and occurrence is made[0]:
+        webhook_events.emit("task.created", occurrence)
 
 
 @writes
@@ -157,12 +171,13 @@ def update_task(task: Task, data: dict, if_match: str | None = None, *, actor_id
 
 def apply_update(task: Task, data: dict, *, actor_id: str | None = None) -> None:
     """`update_task` without the ETag check and the commit (bulk updates share one transaction)."""
-    owner_before, status_before = task.owner_id, task.status
+    owner_before, status_before, before = task.owner_id, task.status, webhook_events.snapshot(task)
     _apply(task, data)
     notifications.on_assigned(task, actor_id, previous_owner_id=owner_before)
     if task.status == "completed" and status_before != "completed":
-        recurrence.create_next_occurrence(task, build_task)
+        _next_occurrence(task)
         notifications.on_completed(task, actor_id)
+    webhook_events.emit(webhook_events.task_event(status_before, task), task, before)
 
 
 @writes
@@ -183,13 +198,15 @@ def mark_completed(task: Task, *, completion_note: str | None = None, completed_
     A recurring task's next occurrence is created here, so once per completion."""
     if task.status == "completed":
         return False
+    before = webhook_events.snapshot(task)
     task.status = "completed"
     task.completed_at = completed_at or utcnow()
     if completion_note is not None:
         task.completion_note = completion_note
-    recurrence.create_next_occurrence(task, build_task)
+    _next_occurrence(task)
     reminders.schedule(task, inputs_changed=False, was_open=True)
     notifications.on_completed(task, actor_id)
+    webhook_events.emit("task.completed", task, before)
     return True
 
 
@@ -213,10 +230,11 @@ def mark_reopened(task: Task) -> bool:
     """`reopen_task` without the ETag check and the commit; False if it was pending already."""
     if task.status == "pending" and task.completed_at is None:
         return False
-    was_open = task.status in OPEN_TASK_STATUSES
+    was_open, before = task.status in OPEN_TASK_STATUSES, webhook_events.snapshot(task)
     task.status = "pending"
     task.completed_at = None
     reminders.schedule(task, inputs_changed=False, was_open=was_open)
+    webhook_events.emit("task.reopened", task, before)
     return True
 
 

@@ -29,6 +29,7 @@ from crm.models import (
     Task,
     TrashLink,
 )
+from crm.services import webhook_events
 from crm.services.errors import NotFound, ValidationFailed
 from crm.services.pagination import (
     check_cursor_filters,
@@ -65,7 +66,9 @@ def erase_at(deleted_at: datetime) -> datetime:
 
 
 def move_to_trash(record) -> None:
-    """Trash `record` in the caller's transaction (the caller commits)."""
+    """Trash `record` in the caller's transaction (the caller commits). Subscribers hear
+    `<kind>.deleted`, with the record as it was."""
+    webhook_events.emit_for_kind("deleted", record)
     now = clock.now()
     record.deleted_at = now
     model = type(record)
@@ -135,6 +138,8 @@ def bring_back(record) -> None:
 
         reminders.schedule(record, inputs_changed=False, was_open=False)
     db.session.flush()
+    # It is back in every list: subscribers hear it as made again (docs/webhooks.md).
+    webhook_events.emit_for_kind("created", record)
 
 
 @writes

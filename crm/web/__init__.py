@@ -85,6 +85,7 @@ def init_app(app: Flask) -> None:
         today,
     )
     from crm.web.rendering import register_template_helpers
+    from crm.web.webhooks import bp as _webhook_routes  # noqa: F401, I001 - registers the routes
 
     notifications.init_app(app)
     login_manager.user_loader(load_user)

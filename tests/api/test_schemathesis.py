@@ -26,8 +26,10 @@ from crm.models import (
     IdempotencyKey,
     Task,
     User,
+    Webhook,
+    WebhookDelivery,
 )
-from crm.schemas import BULK_ACTIONS, id_pattern
+from crm.schemas import BULK_ACTIONS, WebhookInput, id_pattern
 
 pytestmark = pytest.mark.fuzz
 
@@ -58,7 +60,8 @@ def _schema_for(app, key: str):
 def seed_records(app) -> None:
     """Start from one contact, company and deal to link to (and nothing else)."""
     with app.app_context():
-        for model in (ActivityAttendee, Activity, Task, Deal, Contact, Company, IdempotencyKey):
+        for model in (ActivityAttendee, Activity, Task, Deal, Contact, Company, IdempotencyKey, WebhookDelivery,
+                      Webhook):
             db.session.execute(delete(model))
         user = db.session.query(User).one()
         company = Company(workspace_id=user.workspace_id, name="Initech", name_norm="initech", meta={})
@@ -70,6 +73,17 @@ def seed_records(app) -> None:
         db.session.add(Deal(workspace_id=user.workspace_id, name="Renewal", name_norm="renewal", meta={}))
         db.session.commit()
     limiter.reset()
+
+
+# Webhook URLs: the fuzzer's hosts do not resolve; each one the document accepts becomes a port
+# on 127.0.0.1 where nothing listens (deliveries fail at once and wait for a retry).
+FUZZ_WEBHOOK_URL = "http://127.0.0.1:9/fuzz"
+WEBHOOK_URL_PATTERN = WebhookInput().fields["url"].metadata["pattern"]
+
+
+@pytest.fixture
+def config_overrides():
+    return {"CRM_WEBHOOK_ALLOW_PRIVATE": True, "CRM_WEBHOOK_ALLOW_HTTP": True}
 
 
 @pytest.fixture
@@ -156,6 +170,9 @@ def realistic_references(app):
             # Only names the document accepts (1-255 characters after trimming, no NUL).
             if isinstance(value, str) and 1 <= len(value.strip()) <= 255 and "\x00" not in value:
                 body[field] = unique_name(model)
+        url = body.get("url")
+        if isinstance(url, str) and re.match(WEBHOOK_URL_PATTERN, url):
+            body["url"] = FUZZ_WEBHOOK_URL
         # A rule the document accepts as text must also parse as an RRULE, and it needs a due
         # time: on a PATCH the stored task may have none, so the case brings its own.
         rule = body.get("recurrence")

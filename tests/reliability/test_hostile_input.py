@@ -108,14 +108,23 @@ def snapshot(app) -> tuple:
 
 
 @pytest.fixture
-def records(api):
+def records(app, api):
+    from crm.extensions import db
+    from crm.models import Webhook
+
+    with app.app_context():  # inactive, so that nothing is sent; made directly (no address check)
+        webhook = Webhook(workspace_id=api.workspace_id, created_by=api.user_id, url="https://hooks.example.com/x",
+                          events=["*"], active=False, secret="whsec_" + "A" * 43)
+        db.session.add(webhook)
+        db.session.commit()
+        webhook_id = webhook.id
     company = api.create("/companies", {"name": "Acme"})
     contact = api.create("/contacts", {"first_name": "Ada", "company_id": company["id"]})
     deal = api.create("/deals", {"name": "Pilot"})
     task = api.create("/tasks", {"title": "t", "contact_id": contact["id"]})
     activity = api.create("/activities", {"type": "note", "attendees": [contact["id"]]})
     return {"tasks": task["id"], "activities": activity["id"], "companies": company["id"],
-            "contacts": contact["id"], "deals": deal["id"], "users": api.user_id}
+            "contacts": contact["id"], "deals": deal["id"], "users": api.user_id, "webhooks": webhook_id}
 
 
 def endpoints(app, records):

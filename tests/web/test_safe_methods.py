@@ -54,9 +54,21 @@ def seeded(app, web, teammate):
         notification = Notification(workspace_id=user.workspace_id, user_id=user.id, kind="assigned",
                                     task_id=task, title="Call Ada")
         db.session.add(notification)
+        from crm import clock
+        from crm.models import Webhook, WebhookDelivery
+
+        webhook = Webhook(workspace_id=user.workspace_id, created_by=user.id, url="https://hooks.example.com/x",
+                          events=["*"], active=False, secret="whsec_" + "A" * 43)
+        db.session.add(webhook)
+        db.session.flush()
+        delivery = WebhookDelivery(workspace_id=user.workspace_id, webhook_id=webhook.id, message_id="msg_1",
+                                   event_id="evt_1", event_type="ping", body="{}", manual=True, state="failed",
+                                   attempts=1, created_at=clock.precise_now())
+        db.session.add(delivery)
         db.session.commit()
-        notification_id = notification.id
+        notification_id, webhook_id, delivery_id = notification.id, webhook.id, delivery.id
     return {
+        "webhooks": webhook_id, "webhook_id": webhook_id, "delivery_id": delivery_id,
         "notifications": notification_id,
         "token": token,
         "task_id": task, "activity_id": activity, "user_id": teammate.user_id, "key_id": key_id,
