@@ -28,7 +28,9 @@ from crm.services.tasks import OPEN_TASK_STATUSES, status_condition
 
 WEEKS = 12
 LIST_LIMIT = 20
-AGENDA_LIMIT = 200
+# The agenda shows the day's first items in time order; the rest are one link away (a day of
+# hundreds of due tasks would otherwise make the home page hundreds of kilobytes).
+AGENDA_LIMIT = 40
 # Open tasks by due date, in the order the chart shows them.
 BUCKETS = ("overdue", "today", "rest_of_week", "next_week", "later", "no_date")
 BUCKET_LABELS = {"overdue": "Overdue", "today": "Today", "rest_of_week": "Rest of week",
@@ -184,7 +186,7 @@ def agenda(user: User, day: Day) -> list[AgendaItem]:
     items = [AgendaItem(t.due_at, is_all_day(t, day.zone), task=t) for t in due_today]
     items += [AgendaItem(a.occurred_at, False, activity=a) for a in scheduled]
     items.sort(key=lambda item: (not item.all_day, item.starts_at))
-    return items
+    return items[:AGENDA_LIMIT]
 
 
 def overdue_tasks(user: User, day: Day, limit: int = LIST_LIMIT) -> list[Task]:

@@ -173,6 +173,15 @@ def test_overdue_and_undated_sections_show_a_limited_list_and_say_so(web, at_now
     assert "The 20 newest of 23" in html
 
 
+def test_a_crowded_day_shows_its_first_forty_agenda_items_and_links_to_the_rest(web, at_now):
+    for n in range(45):  # due later today, a minute apart, in UTC (the user's zone here)
+        web.task(f"Today {n:02}", due_at=NOW + timedelta(minutes=10 + n))
+    html = web.text(web.get("/"))
+    shown = re.findall(r'>Today (\d\d)</a>', section(html, "agenda"))
+    assert shown == [f"{n:02}" for n in range(40)]  # the first forty, in time order
+    assert "All 45 tasks due today" in html
+
+
 def test_chart_tables_hold_the_weekly_and_bucket_numbers(web, at_now):
     web.set_time_zone(KIRITIMATI)
     # This week started Monday 2 March (local); eleven weeks before it, Monday 15 December 2025.
