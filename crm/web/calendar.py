@@ -35,6 +35,9 @@ VIEWS = ("week", "month")
 SLOTS = 48  # half-hours of a day in the week view
 MAX_LANES = 4  # overlapping timed items side by side in a day column; more overlap in the last lane
 MONTH_CELL_ITEMS = 4  # items a month day shows before "N more"
+# Items a day shows in the week grid and the list by day before "N more on this day" (a link to
+# that day's tasks): a day of hundreds of due tasks would otherwise make a page of megabytes.
+DAY_ITEMS = 24
 # Days the calendar can show: far enough from the ends of the stored range that every
 # conversion between zones stays inside it.
 FIRST_DAY, LAST_DAY = EARLIEST_DATE + timedelta(days=14), LATEST_DATE - timedelta(days=45)
@@ -162,6 +165,8 @@ class Day:
     all_day: list[calendar.CalendarItem] = field(default_factory=list)
     timed: list[Placed] = field(default_factory=list)
     lanes: int = 1
+    shown: list[calendar.CalendarItem] = field(default_factory=list)  # the first DAY_ITEMS, all-day first
+    more: int = 0  # the day's items beyond those
 
 
 def _context(cal: CalendarView, errors: dict | None = None) -> dict:
@@ -174,8 +179,10 @@ def _context(cal: CalendarView, errors: dict | None = None) -> dict:
     days = []
     for day in cal.days:
         entry = Day(day, by_day.get(day, []))
-        entry.all_day = [item for item in entry.items if item.all_day]
-        entry.timed, entry.lanes = _place(day, [item for item in entry.items if not item.all_day])
+        ordered = [item for item in entry.items if item.all_day] + [item for item in entry.items if not item.all_day]
+        entry.shown, entry.more = ordered[:DAY_ITEMS], max(0, len(ordered) - DAY_ITEMS)
+        entry.all_day = [item for item in entry.shown if item.all_day]
+        entry.timed, entry.lanes = _place(day, [item for item in entry.shown if not item.all_day])
         days.append(entry)
     weeks = [days[n:n + 7] for n in range(0, len(days), 7)]
     users = accounts.workspace_users(current_user.workspace_id)

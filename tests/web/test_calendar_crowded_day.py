@@ -1,0 +1,25 @@
+"""A crowded day on the calendar: the week grid and the list by day show its first items and link
+to the rest, so a day of hundreds of due tasks stays a page of kilobytes, not megabytes."""
+
+from __future__ import annotations
+
+import re
+
+from crm.web.calendar import DAY_ITEMS
+from tests.web.test_calendar_page import agenda, calendar, items_of
+
+
+def test_a_crowded_day_shows_its_first_items_and_links_to_that_days_tasks(web):
+    total = DAY_ITEMS + 6
+    ids = [web.task(f"Call {n:02}", due_at=f"2026-12-08T{6 + n // 2:02d}:{n % 2 * 30:02d}:00Z") for n in range(total)]
+    page = calendar(web, "view=week&date=2026-12-08")
+    shown = [i["href"] for i in items_of(page) if i["day"] == "2026-12-08"]
+    assert shown == [f"/tasks/{t}" for t in ids[:DAY_ITEMS]]  # the first ones, in time order
+    more = r'href="/tasks\?view=all&amp;owner=me&amp;due_from=2026-12-08&amp;due_to=2026-12-08">6 more'
+    assert re.search(more, page)
+    listed = agenda(page)
+    assert listed.count('class="row cal-row') == DAY_ITEMS and re.search(more, listed)
+    # ...and the link lists exactly that day's tasks
+    rows = re.findall(r'<li id="task-(task_\w+)"', web.text(web.get(
+        "/tasks?view=all&owner=me&due_from=2026-12-08&due_to=2026-12-08")))
+    assert set(rows) == set(ids)
