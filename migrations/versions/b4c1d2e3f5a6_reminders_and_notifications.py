@@ -122,7 +122,7 @@ def downgrade():
     op.drop_index('ix_notifications_user_created', table_name='notifications')
     op.drop_table('notifications')
     op.drop_index('ix_tasks_reminder_pending', table_name='tasks')
-    with op.batch_alter_table('tasks') as batch:
-        batch.drop_column('reminder_pending_at')
-        batch.drop_column('reminded_at')
-        batch.drop_column('remind_at')
+    # In place on SQLite too (ALTER TABLE ... DROP COLUMN, SQLite 3.35+): a batch copy of `tasks`
+    # would lose the timeline's expression index and the trigram index's triggers.
+    for column in ('reminder_pending_at', 'reminded_at', 'remind_at'):
+        op.drop_column('tasks', column)

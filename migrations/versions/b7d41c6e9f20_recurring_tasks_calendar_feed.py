@@ -69,7 +69,8 @@ def downgrade():
 
 
 # SQLite cannot drop a column that has a foreign key in place, so the table is copied (batch), and
-# the copy loses the trigram index's triggers: they are made again here (as in 9c4e2f7a1b30).
+# the copy loses the trigram index's triggers: they are made again here (as in 9c4e2f7a1b30),
+# and so is the timeline's expression index.
 _FTS = (
     "CREATE VIRTUAL TABLE tasks_fts USING fts5(search_text, content='tasks', content_rowid='rowid', "
     "tokenize='trigram case_sensitive 1')",
@@ -85,6 +86,12 @@ _FTS = (
 
 
 def _drop_task_columns_on_sqlite():
+    # The copy loses the expression index too (SQLAlchemy cannot reflect it): it is made again
+    # as it was.
+    bind = op.get_bind()
+    expression_indexes = bind.execute(sa.text(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks' "
+        "AND name = 'ix_tasks_ws_timeline'")).scalars().all()
     for trigger in ('after_insert', 'after_delete', 'after_update'):
         op.execute(f'DROP TRIGGER IF EXISTS tasks_fts_{trigger}')
     op.execute('DROP TABLE IF EXISTS tasks_fts')
@@ -92,4 +99,6 @@ def _drop_task_columns_on_sqlite():
         for column in ('activity_id', 'next_task_id', 'recurrence_of', 'duration', 'recurrence'):
             batch.drop_column(column)
     for statement in _FTS:
+        op.execute(statement)
+    for statement in expression_indexes:
         op.execute(statement)

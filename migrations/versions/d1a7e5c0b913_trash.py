@@ -96,5 +96,7 @@ def downgrade():
     _rebuild(with_deleted_at=False)
     for table in TABLES:
         op.drop_index(f'ix_{table}_trash', table_name=table)
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column('deleted_at')
+        # In place on SQLite too (ALTER TABLE ... DROP COLUMN, SQLite 3.35+): a batch copy of the
+        # table would lose what SQLAlchemy cannot reflect (the timeline's expression index, the
+        # trigram index's triggers, ON DELETE of the columns added in place).
+        op.drop_column(table, 'deleted_at')

@@ -83,12 +83,18 @@ def test_a_repeat_is_previewed_and_saved(page, live_server, seed):
     assert page.watched.problems == []
 
 
+def snooze_from_menu(row) -> None:
+    """Snooze sits in the row's "More" menu with Edit and Delete: open the menu, then choose it."""
+    row.locator("summary").click()
+    row.get_by_role("button", name="Snooze", exact=True).click()
+
+
 def test_snooze_from_a_row_moves_it_in_place(page, live_server, seed):
     task_id = seed.task("Send the proposal", due_at="2030-01-15T10:00:00Z")
     page.goto(f"{live_server}/tasks?view=all")
     mark_page(page)
     row = page.locator(f"#task-{task_id}")
-    row.get_by_role("button", name="Snooze").click()
+    snooze_from_menu(row)
     expect(row.get_by_role("button", name="Next Monday 09:00")).to_be_visible()
     row.get_by_role("button", name="Tomorrow 09:00").click()
     expect(row.get_by_role("button", name="Tomorrow 09:00")).to_have_count(0)
@@ -96,13 +102,13 @@ def test_snooze_from_a_row_moves_it_in_place(page, live_server, seed):
     assert seed.get_task(task_id).due_at == datetime.combine(tomorrow, time(9, 0))
     expect(page.locator("#toast")).to_contain_text(f"Snoozed “Send the proposal” until {tomorrow:%a %-d %b} 09:00.")
 
-    row.get_by_role("button", name="Snooze").click()
+    snooze_from_menu(row)
     row.get_by_label("Snooze until the day").fill("2030-02-01")
     row.get_by_role("button", name="Snooze to that day").click()
     expect(row.get_by_role("button", name="Snooze to that day")).to_have_count(0)
     assert seed.get_task(task_id).due_at == datetime(2030, 2, 1, 9, 0)  # the time of day is kept
 
-    row.get_by_role("button", name="Snooze").click()
+    snooze_from_menu(row)
     row.get_by_label("Snooze until the day").press("Escape")
     expect(row.get_by_role("button", name="Tomorrow 09:00")).to_have_count(0)
     assert_not_reloaded(page)
@@ -145,7 +151,7 @@ def test_the_preview_and_the_snooze_choices_pass_axe(browser, live_server, accou
         sign_in(page, live_server, account)
         page.get_by_label("New task").press_sequentially("Call Ada tomorrow 3pm", delay=20)
         expect(page.locator("#quick-add-preview")).to_contain_text("Due")
-        page.locator(f"#task-{task_id}").get_by_role("button", name="Snooze").click()
+        snooze_from_menu(page.locator(f"#task-{task_id}"))
         expect(page.locator(f"#task-{task_id} .snooze-panel")).to_be_visible()
         page.evaluate(axe)
         for selector in ("#quick-add", f"#task-{task_id}"):

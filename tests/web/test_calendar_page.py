@@ -238,7 +238,7 @@ def test_without_javascript_a_list_by_day_has_a_date_field_per_task(web):
     listing = agenda(page)
     assert "html:not(.js) .cal-grid { display: none; }" in open("static/calendar.css").read()
     heads = re.findall(r'<h3 class="day-head"[^>]*>([^<]+)</h3>', listing)
-    assert heads == ["Monday 7 December", "Tuesday 8 December", "Thursday 10 December", "Friday 11 December"]
+    assert heads == ["Mon 7 Dec 2026", "Tue 8 Dec 2026", "Thu 10 Dec 2026", "Fri 11 Dec 2026"]
     assert re.search(rf'id="l-due-{timed}" type="datetime-local" name="due" value="2026-12-08T09:30"', listing)
     assert re.search(rf'id="l-due-{all_day}" type="date" name="due" value="2026-12-10"', listing)
     assert f'<label for="l-due-{timed}">Due<span class="visually-hidden">: Call Ada</span></label>' in listing
@@ -311,7 +311,7 @@ def test_dropping_on_a_week_slot_sets_day_and_time_and_undo_restores_it_exactly(
     assert undo.status_code == 200 and item_for(web.text(undo), task)["day"] == "2026-12-08"
     assert web.load_task(task).due_at == datetime(2026, 12, 8, 8, 15, 42)
     assert toast_of(undo) == {"message": "Moved “Call Ada” back to Tue 8 Dec 2026, 09:15.", "undo_url": None,
-                              "undo_target": None}
+                              "undo_target": None, "link_url": None}
 
 
 def test_dropping_on_a_month_day_keeps_the_time_of_day_across_a_dst_change(web):

@@ -108,7 +108,10 @@ def test_a_removed_reading_keeps_the_words_in_the_title(web):
     response = quick_add(web, "Call Ada tomorrow 3pm", no_parse="1")
     task = web.load_task(row_ids(web.text(response))[0])
     assert (task.title, task.due_at) == ("Call Ada tomorrow 3pm", None)
-    assert "HX-Trigger" not in response.headers
+    # Nothing was read, so nothing to undo: the plain "Added" toast, with its link to the new task.
+    assert json.loads(response.headers["HX-Trigger"])["followup:toast"] == {
+        "message": "Added “Call Ada tomorrow 3pm”.", "undo_url": None, "undo_target": None,
+        "link_url": f"/tasks/{task.id}"}
 
 
 def test_the_due_field_wins_over_date_words_but_a_repeat_is_still_read(web):

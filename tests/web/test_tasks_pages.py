@@ -226,7 +226,7 @@ def test_delete_link_of_a_filtered_list_comes_back_to_it(web):
     task_id = web.task("Delete me")
     listing = web.text(web.get("/tasks?status=pending"))
     form = re.search(rf'<form method="get" action="/tasks/{task_id}/delete"><input type="hidden" name="next" value="([^"]*)">'
-                     r'<button type="submit"', listing)
+                     r'<button class="danger"', listing)
     confirm = web.text(web.get(f"/tasks/{task_id}/delete", query_string={"next": html.unescape(form.group(1))}))
     back = html.unescape(re.search(r'name="next" value="([^"]*)"', confirm).group(1))
     assert back == "/tasks?status=pending"
