@@ -130,6 +130,16 @@
     }, 60);
   });
   document.addEventListener("htmx:afterSettle", restoreFocus);
+  // A swapped-in form's [autofocus] field takes the focus at once, not when htmx settles the swap a
+  // moment later: by then the user may have moved to another field, and htmx would take it back.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const target = event.detail.target;
+    const root = target && (target.isConnected ? target : target.id && document.getElementById(target.id));
+    const field = root && root.querySelector && root.querySelector("[autofocus]");
+    if (!field) { return; }
+    field.removeAttribute("autofocus");
+    if (!root.contains(document.activeElement)) { field.focus(); }
+  });
   function restoreFocus() {
     const wanted = swapFocus;
     swapFocus = null;
@@ -137,7 +147,7 @@
     const row = document.getElementById(wanted.id);
     if (row && row.classList.contains("editing")) {
       const field = firstField(row);
-      if (field) { field.focus(); }
+      if (field && !row.contains(document.activeElement)) { field.focus(); }
       return;
     }
     const lost = !document.activeElement || document.activeElement === document.body;

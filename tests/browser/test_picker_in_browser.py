@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, Watched, sign_in
+from tests.browser.test_tasks_in_browser import menu_action
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +71,7 @@ def test_escape_closes_the_list_and_keeps_the_inline_edit(page, live_server, see
     task_id = seed.task("Send the contract")
     page.goto(f"{live_server}/tasks")
     row = page.locator(f"#task-{task_id}")
-    row.get_by_role("button", name="Edit").click()
+    menu_action(row, "Edit")
     box = row.get_by_role("combobox", name="Contact")
     box.press_sequentially("ada", delay=20)
     expect(box).to_have_attribute("aria-expanded", "true")
