@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.database import writes
 from crm.extensions import db
-from crm.models import Activity, ActivityAttendee, utcnow
+from crm.models import INCLUDE_TRASHED, Activity, ActivityAttendee, utcnow
 from crm.services import trash, webhook_events
 from crm.services.errors import ValidationFailed
 from crm.services.links import check_contact_ids, check_links
@@ -37,14 +37,27 @@ def get_activity(workspace_id: str, activity_id: str, *, for_update: bool = Fals
     return get_record(Activity, workspace_id, activity_id, for_update=for_update)
 
 
-def find_by_external_id(workspace_id: str, source: str, external_id: str) -> Activity | None:
+def find_by_external_id(workspace_id: str, source: str, external_id: str, *,
+                        include_trashed: bool = False) -> Activity | None:
     return db.session.execute(
         select(Activity).where(
             Activity.workspace_id == workspace_id,
             Activity.source == source,
             Activity.external_id == external_id,
-        )
+        ).execution_options(**{INCLUDE_TRASHED: include_trashed})
     ).unique().scalar_one_or_none()
+
+
+def _logged_before(workspace_id: str, source: str, external_id: str) -> Activity | None:
+    """The live activity with this (source, external_id), if any; a trashed one is erased so
+    that the new one takes its ids (`release_external_id`). One SELECT, and a DELETE only when
+    there is a trashed one: a batch stays at a fixed number of statements per item."""
+    found = find_by_external_id(workspace_id, source, external_id, include_trashed=True)
+    if found is not None and found.deleted_at is not None:
+        release_external_id(workspace_id, source, external_id)
+        db.session.expunge(found)
+        return None
+    return found
 
 
 def _apply(activity: Activity, data: dict) -> None:
@@ -103,10 +116,9 @@ def log_activity(workspace_id: str, author_id: str | None, data: dict) -> tuple[
     source = data.get("source") or "manual"
     external_id = data.get("external_id")
     if external_id is not None:
-        existing = find_by_external_id(workspace_id, source, external_id)
+        existing = _logged_before(workspace_id, source, external_id)
         if existing is not None:
             return existing, False
-        release_external_id(workspace_id, source, external_id)
     activity = build_activity(workspace_id, author_id, data)
     db.session.add(activity)
     try:
@@ -146,10 +158,9 @@ def _batch_logger(workspace_id: str, author_id: str | None):
         source = data.get("source") or "manual"
         external_id = data.get("external_id")
         if external_id is not None:
-            existing = logged.get((source, external_id)) or find_by_external_id(workspace_id, source, external_id)
+            existing = logged.get((source, external_id)) or _logged_before(workspace_id, source, external_id)
             if existing is not None:
                 return existing, False
-            release_external_id(workspace_id, source, external_id)
         activity = build_activity(workspace_id, author_id, data)
         db.session.add(activity)
         if external_id is not None:

@@ -20,8 +20,8 @@ from crm.extensions import db
 from crm.models import NOTIFICATION_KINDS, Notification, NotificationPreferences, Task, User
 from crm.services import mail
 from crm.services.errors import NotFound, ValidationFailed
+from crm.services.lookup import check_etag
 from crm.services.pagination import Page, SortKey, paginate
-from crm.services.records import check_etag
 
 # What a user gets before changing anything: everything in the app; mail for what needs acting on.
 DEFAULT_KINDS: dict[str, dict[str, bool]] = {

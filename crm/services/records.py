@@ -10,39 +10,16 @@ from sqlalchemy import or_, select
 
 from crm.database import writes
 from crm.extensions import db
-from crm.fields import text_problem
 from crm.models import Company, Contact, Deal, User, utcnow
 from crm.services import trash, webhook_events
-from crm.services.errors import AmbiguousReference, NotFound, PreconditionFailed, ValidationFailed
+from crm.services.errors import AmbiguousReference, ValidationFailed
 from crm.services.links import check_links
+from crm.services.lookup import check_etag, get_record  # noqa: F401 - other services import them from here
 from crm.services.pagination import Page, SortKey, paginate
 from crm.services.text import normalize, normalize_to
 
 BACKFILL_PAST = timedelta(days=5 * 365)
 BACKFILL_FUTURE = timedelta(hours=24)
-
-
-def get_record(model, workspace_id: str, record_id: str, *, for_update: bool = False):
-    """The record with that id in the workspace, or NotFound (also for other workspaces' ids)."""
-    if text_problem(record_id):  # a NUL in the path: no such id, and PostgreSQL must not see it
-        raise NotFound(f"No {model.__name__.lower()} with id {record_id!r}.")
-    stmt = select(model).where(model.id == record_id, model.workspace_id == workspace_id)
-    if for_update:
-        stmt = stmt.with_for_update(of=model)
-    record = db.session.execute(stmt).unique().scalar_one_or_none()
-    if record is None:
-        raise NotFound(f"No {model.__name__.lower()} with id {record_id!r}.")
-    return record
-
-
-def check_etag(record, if_match: str | None) -> None:
-    """Honour If-Match: a stale ETag means no change (SPEC §2, concurrency)."""
-    if if_match is None:
-        return
-    tags = [t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")]
-    if "*" in tags or record.etag in tags:
-        return
-    raise PreconditionFailed()
 
 
 def backfill_created_at(given: datetime | None) -> datetime:

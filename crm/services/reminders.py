@@ -20,6 +20,7 @@ from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, Task, User
 from crm.services import notifications, outbox
 from crm.services.errors import ValidationFailed
+from crm.services.lookup import get_record
 
 log = logging.getLogger(__name__)
 
@@ -197,8 +198,6 @@ def snooze_notification(user: User, notification_id: str, choice: str, now: date
                         on: date | None = None) -> Task:
     """Snooze the reminder a notification is about: it fires again at the chosen time (`on`: the
     day for the `date` choice, at 09:00), and the notification counts as read."""
-    from crm.services.records import get_record
-
     now = now or clock.now()
     notification = notifications.get_notification(user.id, notification_id)
     if notification.kind != "reminder" or not notification.task_id:

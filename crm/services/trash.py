@@ -29,7 +29,7 @@ from crm.models import (
     Task,
     TrashLink,
 )
-from crm.services import webhook_events
+from crm.services import reminders, webhook_events
 from crm.services.errors import NotFound, ValidationFailed
 from crm.services.pagination import (
     check_cursor_filters,
@@ -134,8 +134,6 @@ def bring_back(record) -> None:
             .where(links.c.record_id == record.id, links.c.table_name == ATTENDEES, links.c.row_id.not_in(taken))))
     db.session.execute(delete(links).where(links.c.record_id == record.id))
     if model is Task:
-        from crm.services import reminders  # reminders -> notifications -> records -> trash
-
         reminders.schedule(record, inputs_changed=False, was_open=False)
     db.session.flush()
     # It is back in every list: subscribers hear it as made again (docs/webhooks.md).

@@ -16,9 +16,9 @@ from __future__ import annotations
 import copy
 import json
 
+from sqlalchemy import event, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
-from sqlalchemy.orm import ColumnProperty
+from sqlalchemy.orm import ColumnProperty, Session
 
 from crm import clock, schemas
 from crm.extensions import db
@@ -92,11 +92,8 @@ def emit(event_type: str, record, before: dict | None = None) -> int:
     """Queue `event_type` for `record` to every matching subscription of its workspace, in the
     current transaction; `before` (from `snapshot`) adds `changes`. Returns how many deliveries.
     An update that changed no field the API shows sends nothing."""
-    with db.session.no_autoflush:
-        hooks = db.session.execute(
-            select(Webhook.id, Webhook.events)
-            .where(Webhook.workspace_id == record.workspace_id, Webhook.active.is_(True))).all()
-    targets = [hook_id for hook_id, events in hooks if matches(events or [], event_type)]
+    targets = [hook_id for hook_id, events in _active_hooks(record.workspace_id)
+               if matches(events or [], event_type)]
     if not targets:
         return 0
     db.session.flush()
@@ -113,6 +110,28 @@ def emit(event_type: str, record, before: dict | None = None) -> int:
         payload["changes"] = changes
     queue_deliveries(record.workspace_id, targets, payload, record_key=f"{kind}:{record.id}")
     return len(targets)
+
+
+def _active_hooks(workspace_id: str) -> list[tuple[str, list[str]]]:
+    """The workspace's active subscriptions, read once per transaction: a bulk change or a batch
+    emits an event per record without a statement per record (kept in the session's `info`,
+    forgotten when the transaction ends; every change to a subscription commits at once)."""
+    known = db.session.info.setdefault(HOOKS_KEY, {})
+    if workspace_id not in known:
+        with db.session.no_autoflush:
+            known[workspace_id] = [tuple(row) for row in db.session.execute(
+                select(Webhook.id, Webhook.events)
+                .where(Webhook.workspace_id == workspace_id, Webhook.active.is_(True))).all()]
+    return known[workspace_id]
+
+
+HOOKS_KEY = "webhook_events.active_hooks"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost one: committed, rolled back or closed
+        session.info.pop(HOOKS_KEY, None)
 
 
 def queue_deliveries(workspace_id: str, webhook_ids: list[str], payload: dict, *, record_key: str | None,
