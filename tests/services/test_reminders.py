@@ -22,6 +22,13 @@ def parse(text: str) -> datetime:
     return datetime.fromisoformat(text.removesuffix("Z"))
 
 
+@pytest.fixture(autouse=True)
+def no_digest(api):
+    """These tests count reminders: the daily digest (tests/services/test_digest.py) is off, or
+    run_due at a time past 08:00 would mail it as well, and a test would pass or fail by the hour."""
+    assert api.patch("/users/me/notification-settings", {"digest": {"enabled": False}}).status_code == 200
+
+
 def make_task(api, *, hours_ahead=3, before=30, kind="email", **extra):
     due = utcnow().replace(second=0) + timedelta(hours=hours_ahead)
     return api.create("/tasks", {"title": "Send the contract to Ada", "due_at": iso(due),
@@ -68,8 +75,6 @@ def test_email_reminder_arrives_once_with_a_link_to_the_task_in_text_and_html(ap
 
 
 def test_push_reminder_is_an_in_app_desktop_notification_without_mail(app, api, mailbox):
-    # No digest either: run_due at the due time would mail one once it is past 08:00.
-    assert api.patch("/users/me/notification-settings", {"digest": {"enabled": False}}).status_code == 200
     task = make_task(api, kind="push", before=0)
     run(app, jobs.run_due, parse(task["due_at"]))
     (note,) = notifications_of(app, api.user_id)
