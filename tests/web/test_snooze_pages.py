@@ -5,8 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -14,20 +13,8 @@ from crm import clock
 from crm.extensions import db
 from crm.services import reminders
 
-# Friday 4 December 2026, 10:00 UTC (11:00 in Berlin).
-NOW = datetime(2026, 12, 4, 10, 0)
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture(autouse=True)
-def friday_morning():
-    clock.set_offset(NOW - datetime.now(UTC).replace(tzinfo=None))
-    yield
-    clock.set_offset(timedelta(0))
-
-
-def berlin(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=BERLIN).astimezone(UTC).replace(tzinfo=None)
+# The same Friday morning in Berlin as the quick-add pages (an autouse fixture, imported).
+from tests.web.test_quick_add_pages import NOW, berlin, friday_morning  # noqa: F401, E402
 
 
 def snooze(web, task_id: str, until: str, htmx: bool = True, **extra):
