@@ -82,7 +82,7 @@ def main() -> None:
     results["batch create, 100 tasks"] = median_ms(batch, max(3, args.repeat // 4))
     for start in range(0, len(made), 500):
         ok(client.post("/api/v1/tasks/bulk", json={"ids": made[start:start + 500], "action": "delete"}, headers=key))
-    results["trash list (API, 50 of %d)" % len(made)] = median_ms(
+    results[f"trash list (API, 50 of {len(made)})"] = median_ms(
         lambda: ok(client.get("/api/v1/trash?limit=50", headers=key)), args.repeat)
     results["trash page"] = median_ms(lambda: ok(client.get("/trash")), args.repeat)
     with app.app_context():
