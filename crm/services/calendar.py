@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import icalendar
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import lazyload
 
 from crm.database import writes
@@ -165,7 +165,6 @@ def calendar_feed(user: User, base_url: str) -> bytes:
 
 # --- The calendar page: what a date range holds ----------------------------------------------
 
-MAX_RANGE_TASKS = 1000  # per range and kind: a month of a busy owner fits many times over
 MAX_SERIES = 200  # open recurring tasks whose occurrences are shown
 MAX_OCCURRENCES = 62  # per series and range (a daily task over a six-week month grid)
 SHOWN_TASK_STATUSES = ["pending", "in_progress", "completed"]
@@ -196,8 +195,10 @@ class CalendarItem:
 
 @dataclass
 class CalendarRange:
-    items: list[CalendarItem]
-    truncated: bool  # more tasks or activities fell in the range than are shown
+    """The range's days, each with its first items (all-day first, then by start) and how many it holds."""
+
+    days: list[list[CalendarItem]]
+    totals: list[int]
 
 
 def _task_item(task: Task, zone: zoneinfo.ZoneInfo, kind: str = "task", due_at: datetime | None = None) -> CalendarItem:
@@ -208,24 +209,47 @@ def _task_item(task: Task, zone: zoneinfo.ZoneInfo, kind: str = "task", due_at: 
     return CalendarItem(kind, task, start, end, all_day)
 
 
-def calendar_range(workspace_id: str, owner_id: str | None, start: datetime, end: datetime,
-                   zone: zoneinfo.ZoneInfo) -> CalendarRange:
-    """What the calendar shows from `start` to `end` (naive UTC, end exclusive), in `zone`:
-    the tasks due then (open and completed; cancelled ones are not shown), the next occurrences
-    of open recurring tasks falling then, and the scheduled activities. `owner_id` None: everyone's.
+def _first_of_each_day(entity, moment, conditions: list, bounds: list[datetime], per_day: int, *options):
+    """The first `per_day` rows of `entity` (by `moment`, then id) in each of the days between
+    `bounds`, each with its day's index and row count, in one statement. The days are cut in SQL
+    (a window per day over the index), so a day of thousands reads no more rows than a quiet one."""
+    day = case(*((moment < bound, n) for n, bound in enumerate(bounds[1:-1])), else_=len(bounds) - 2)
+    ranked = (
+        select(entity.id.label("id"), day.label("day"),
+               func.row_number().over(partition_by=day, order_by=(moment, entity.id)).label("rank"),
+               func.count().over(partition_by=day).label("total"))
+        .where(*conditions, moment >= bounds[0], moment < bounds[-1])
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(entity, ranked.c.day, ranked.c.total).options(*options)
+        .join(ranked, ranked.c.id == entity.id).where(ranked.c.rank <= per_day)
+        .order_by(moment, entity.id)
+    ).unique().all()
+    totals = [0] * (len(bounds) - 1)
+    for _, index, total in rows:
+        totals[index] = total
+    return [row[0] for row in rows], totals
 
-    Three statements whatever the range holds. A task due exactly at midnight in `zone` without a
-    duration is all-day, as in the feed; a time block (a duration) ends `duration` later. Items are
-    placed at their start: a block that began before `start` is not in the range."""
+
+def calendar_range(workspace_id: str, owner_id: str | None, bounds: list[datetime], zone: zoneinfo.ZoneInfo,
+                   per_day: int) -> CalendarRange:
+    """What the calendar shows on the days that begin at `bounds` (naive UTC: the first day's
+    start, each next day's start, the last day's end), in `zone`: the tasks due then (open and
+    completed; cancelled ones are not shown), the next occurrences of open recurring tasks falling
+    then, and the scheduled activities. `owner_id` None: everyone's.
+
+    Each day keeps its first `per_day` items (all-day first, then by start) and counts the rest:
+    three statements, and never more than `per_day` rows of a kind a day, whatever the range
+    holds. A task due exactly at midnight in `zone` without a duration is all-day, as in the feed;
+    a time block (a duration) ends `duration` later. Items are placed on the day they start."""
     light = (lazyload(Task.contact), lazyload(Task.company), lazyload(Task.deal))
     owned = [Task.owner_id == owner_id] if owner_id else []
-    due = list(db.session.execute(
-        select(Task).options(*light)
-        .where(Task.workspace_id == workspace_id, *owned, Task.due_at >= start, Task.due_at < end,
-               status_condition(SHOWN_TASK_STATUSES))
-        .order_by(Task.due_at, Task.id).limit(MAX_RANGE_TASKS + 1)
-    ).unique().scalars())
+    due, task_totals = _first_of_each_day(
+        Task, Task.due_at, [Task.workspace_id == workspace_id, *owned, status_condition(SHOWN_TASK_STATUSES)],
+        bounds, per_day, *light)
     # The open head of each series (its next occurrence not made yet), however long ago it was due.
+    start, end = bounds[0], bounds[-1]
     series = db.session.execute(
         select(Task).options(*light)
         .where(Task.workspace_id == workspace_id, *owned, Task.recurrence.is_not(None),
@@ -233,15 +257,24 @@ def calendar_range(workspace_id: str, owner_id: str | None, start: datetime, end
         .order_by(Task.due_at.desc()).limit(MAX_SERIES)
     ).unique().scalars()
     activity_owner = [Activity.owner_id == owner_id] if owner_id else []
-    scheduled = list(db.session.execute(
-        select(Activity).options(lazyload(Activity.contact), lazyload(Activity.company), lazyload(Activity.deal),
-                                 lazyload(Activity.attendee_links))
-        .where(Activity.workspace_id == workspace_id, *activity_owner, Activity.occurred_at >= start,
-               Activity.occurred_at < end, Activity.status == "scheduled")
-        .order_by(Activity.occurred_at, Activity.id).limit(MAX_RANGE_TASKS + 1)
-    ).unique().scalars())
-    truncated = len(due) > MAX_RANGE_TASKS or len(scheduled) > MAX_RANGE_TASKS
-    items = [_task_item(task, zone) for task in due[:MAX_RANGE_TASKS]]
+    scheduled, activity_totals = _first_of_each_day(
+        Activity, Activity.occurred_at,
+        [Activity.workspace_id == workspace_id, *activity_owner, Activity.status == "scheduled"], bounds, per_day,
+        lazyload(Activity.contact), lazyload(Activity.company), lazyload(Activity.deal),
+        lazyload(Activity.attendee_links))
+    local_days = [_aware(bound).astimezone(zone).date() for bound in bounds[:-1]]
+    index_of = {day: n for n, day in enumerate(local_days)}
+    days: list[list[CalendarItem]] = [[] for _ in local_days]
+    totals = [a + b for a, b in zip(task_totals, activity_totals, strict=True)]
+
+    def place(item: CalendarItem) -> int | None:
+        index = index_of.get(item.start.date())
+        if index is not None:
+            days[index].append(item)
+        return index
+
+    for task in due:
+        place(_task_item(task, zone))
     shown = {(task.recurrence_of or task.id, task.due_at) for task in due}
     for head in series:
         try:
@@ -250,10 +283,14 @@ def calendar_range(workspace_id: str, owner_id: str | None, start: datetime, end
         except recurrence.InvalidRule:  # a rule stored before the rules were checked: no repeats shown
             continue
         key = head.recurrence_of or head.id
-        items.extend(_task_item(head, zone, "repeat", moment) for moment in moments if (key, moment) not in shown)
-    for activity in scheduled[:MAX_RANGE_TASKS]:
+        for moment in moments:
+            if (key, moment) not in shown and (index := place(_task_item(head, zone, "repeat", moment))) is not None:
+                totals[index] += 1
+    for activity in scheduled:
         begins = _aware(activity.occurred_at).astimezone(zone)
-        items.append(CalendarItem("activity", activity, begins,
-                                  begins + timedelta(seconds=activity.duration) if activity.duration else None, False))
-    items.sort(key=lambda item: (not item.all_day, item.start, item.title.casefold(), item.record.id))
-    return CalendarRange(items, truncated)
+        ends = begins + timedelta(seconds=activity.duration) if activity.duration else None
+        place(CalendarItem("activity", activity, begins, ends, False))
+    for items in days:
+        items.sort(key=lambda item: (not item.all_day, item.start, item.title.casefold(), item.record.id))
+        del items[per_day:]
+    return CalendarRange(days, totals)

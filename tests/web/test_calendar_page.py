@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -107,6 +107,20 @@ def test_the_week_shows_tasks_in_the_users_zone_by_day_and_half_hour(web):
     assert item_for(page, late)["day"] == "2026-12-13" and slot(item_for(page, late)) == (47, 1)
     assert f"/tasks/{next_week}" not in page
     assert all(i["draggable"] for i in items_of(page))
+
+
+def test_a_time_block_past_midnight_goes_on_into_the_next_day(web):
+    night = web.task("Migrate the database", due_at="2026-12-08T22:00:00Z", duration=4 * 3600)  # Tue 22:00–02:00
+    page = calendar(web, "view=week&date=2026-12-08")
+    first, carried = [i for i in items_of(page) if i["href"] == f"/tasks/{night}"]
+    assert first["day"] == "2026-12-08" and slot(first) == (44, 4) and first["draggable"]
+    assert carried["day"] == "2026-12-09" and slot(carried) == (0, 4)  # Wed 00:00–02:00
+    assert not carried["draggable"] and carried["id"] is None  # moved from its first day only
+    assert "is-continued" in carried["classes"] and "(continued from Tuesday)" in carried["text"]
+    # ...and a block ending exactly at midnight stays on its day
+    web.task("Evening", due_at="2026-12-10T22:00:00Z", duration=7200)
+    assert "is-continued" not in " ".join(" ".join(i["classes"]) for i in items_of(calendar(
+        web, "view=week&date=2026-12-08")) if i["day"] == "2026-12-11")
 
 
 def test_across_a_daylight_saving_change_local_times_stay_put(web):
@@ -442,11 +456,11 @@ def test_open_recurring_tasks_are_found_by_their_own_index_on_sqlite(sqlite_api)
         engine = db.engine
         event.listen(engine, "before_cursor_execute", capture)
         try:
-            found = calendar_service.calendar_range(api.workspace_id, api.user_id, datetime(2026, 12, 7),
-                                                    datetime(2026, 12, 14), zoneinfo.ZoneInfo("UTC"))
+            bounds = [datetime(2026, 12, 7) + timedelta(days=n) for n in range(8)]
+            found = calendar_service.calendar_range(api.workspace_id, api.user_id, bounds, zoneinfo.ZoneInfo("UTC"), 24)
         finally:
             event.remove(engine, "before_cursor_execute", capture)
-        assert [(i.kind, i.start.day) for i in found.items if i.title == "Standup"] == [
+        assert [(i.kind, i.start.day) for day in found.days for i in day if i.title == "Standup"] == [
             ("repeat", day) for day in range(7, 14)]
         (statement, parameters), = seen
         plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()

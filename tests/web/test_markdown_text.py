@@ -108,3 +108,41 @@ def test_activity_log_shows_a_literal_script_tag_and_everything_after_it(web):
     assert "They asked about <script> blocks." in page.text
     assert "Next step: demo." in page.text
     assert "<script>" not in web.text(response).split("</head>", 1)[1].replace("&lt;script&gt;", "")
+
+
+# --- Plain notes skip the converter: the same HTML either way ----------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from crm.web import markdown  # noqa: E402
+
+_NOTE_CHARS = st.sampled_from(list("abcAB Zé1 90.,;:?!'\"()/@%&-+\n\n\t*_#>=[]`<|~") + ["&amp;", "1. ", "- ", "  \n",
+                                                                                        "\n\n", "http://x.test"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_NOTE_CHARS, max_size=40).map("".join))
+def test_a_note_renders_the_same_with_or_without_the_converter(text):
+    if text:
+        assert render_markdown(text) == markdown._clean(markdown._convert(text))
+
+
+_PLAIN_CHARS = st.sampled_from(list("abc Zé1 90.,;:?!'\"()/@%&-+\n") + ["\n\n", "\u00a0", "\u2028", "\x85", "\x00",
+                                                                           "\u3000", "ß", "İ"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_PLAIN_CHARS, max_size=60).map("".join))
+def test_plain_text_renders_the_same_with_or_without_the_converter(text):
+    if text:
+        assert render_markdown(text) == markdown._clean(markdown._convert(text))
+
+
+@pytest.mark.parametrize("text", [
+    "Called Ada. Budget approved: 5,000 (net), start 1 March!\nShe'll send the PO by Friday.",
+    "First paragraph.\n\nSecond one, after a blank line.\n\n\nThird.",
+    "Q&A went well; AT&T wants a quote <soon>",
+])
+def test_plain_notes_take_the_short_way_and_read_the_same(text):
+    assert render_markdown(text) == markdown._clean(markdown._convert(text))
