@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from crm.database import writes
 from crm.extensions import db
 from crm.models import ROLES, SCOPES, ApiKey, Installation, User, UserSession, Workspace, utcnow
-from crm.services.errors import AlreadySetUp, NotFound, ValidationFailed
+from crm.services.errors import AlreadySetUp, AmbiguousReference, NotFound, ValidationFailed
 
 KEY_PREFIX = "fu_"
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -130,6 +130,39 @@ def workspace_users(workspace_id: str, *, include_inactive: bool = False) -> lis
     if not include_inactive:
         stmt = stmt.where(User.is_active.is_(True))
     return list(db.session.execute(stmt.order_by(User.name, User.id)).unique().scalars())
+
+
+MAX_PEOPLE_CANDIDATES = 10
+
+
+def find_users(workspace_id: str, query: str, limit: int = MAX_PEOPLE_CANDIDATES) -> list[User]:
+    """The active people the owner picker offers for `query`: every word of it in the name, or
+    the query in the email; an exact name first, then by name. A workspace's people are few, so
+    they are read once and matched here, case and accents as typed (casefold)."""
+    wanted = " ".join(query.casefold().split())
+    if not wanted:
+        return []
+    words = wanted.split()
+    found = [user for user in workspace_users(workspace_id)
+             if all(word in user.name.casefold() for word in words) or wanted in user.email.casefold()]
+    found.sort(key=lambda user: (user.name.casefold() != wanted and user.email.casefold() != wanted,
+                                 user.name.casefold(), user.id))
+    return found[:limit]
+
+
+def resolve_user_name(workspace_id: str, query: str) -> str:
+    """The id of the one active person `query` names (a name or an email, exactly or by its
+    words), as the record pickers resolve names (SPEC §3)."""
+    found = find_users(workspace_id, query, limit=MAX_PEOPLE_CANDIDATES + 1)
+    wanted = " ".join(query.casefold().split())
+    exact = [user for user in found if wanted in (user.name.casefold(), user.email.casefold())]
+    rows = exact or found
+    if not rows:
+        raise ValidationFailed.field("owner", f'No one in this workspace matches "{query}".')
+    if len(rows) == 1:
+        return rows[0].id
+    raise AmbiguousReference("owner", query, [{"id": user.id, "name": user.name}
+                                              for user in rows[:MAX_PEOPLE_CANDIDATES]])
 
 
 def get_workspace_user(workspace_id: str, user_id: str) -> User:

@@ -17,6 +17,7 @@ import secrets
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import icalendar
 from sqlalchemy import case, func, select
@@ -25,7 +26,7 @@ from sqlalchemy.orm import lazyload
 from crm.database import writes
 from crm.extensions import db
 from crm.models import OPEN_TASK_STATUSES, Activity, Task, User, new_calendar_token
-from crm.services import recurrence
+from crm.services import recurrence, rows
 from crm.services.tasks import status_condition
 
 MAX_EVENTS = 5000  # per kind; a feed is refetched every few minutes by every subscribed client
@@ -168,23 +169,29 @@ def calendar_feed(user: User, base_url: str) -> bytes:
 MAX_SERIES = 200  # open recurring tasks whose occurrences are shown
 MAX_OCCURRENCES = 62  # per series and range (a daily task over a six-week month grid)
 SHOWN_TASK_STATUSES = ["pending", "in_progress", "completed"]
+# What the calendar reads of the tasks and activities it shows (templates/calendar/).
+SHOWN_COLUMNS = {
+    Task: ("id", "title", "status", "due_at", "duration", "recurrence_of", "version"),
+    Activity: ("id", "subject", "type", "status", "occurred_at", "duration", "version"),
+}
 
 
 @dataclass
 class CalendarItem:
     """One thing on the calendar: a task (`kind` "task"), a next occurrence of a recurring task
     that does not exist yet ("repeat", `record` is the open task it repeats), or a scheduled
-    activity ("activity"). `start` and `end` are in the zone the range was asked in."""
+    activity ("activity"). `record` is the model, or a plain row read for display
+    (crm/services/rows.py). `start` and `end` are in the zone the range was asked in."""
 
     kind: str
-    record: Task | Activity
+    record: Any  # Task | Activity, or their rows
     start: datetime
     end: datetime | None
     all_day: bool
 
     @property
     def title(self) -> str:
-        if isinstance(self.record, Task):
+        if self.kind != "activity":
             return self.record.title
         return self.record.subject or self.record.type.replace("_", " ").capitalize()
 
@@ -209,27 +216,29 @@ def _task_item(task: Task, zone: zoneinfo.ZoneInfo, kind: str = "task", due_at: 
     return CalendarItem(kind, task, start, end, all_day)
 
 
-def _first_of_each_day(entity, moment, conditions: list, bounds: list[datetime], per_day: int, *options):
-    """The first `per_day` rows of `entity` (by `moment`, then id) in each of the days between
-    `bounds`, each with its day's index and row count, in one statement. The days are cut in SQL
-    (a window per day over the index), so a day of thousands reads no more rows than a quiet one."""
+def _first_of_each_day(model, moment, conditions: list, bounds: list[datetime], per_day: int) -> tuple[list, list[int]]:
+    """The first `per_day` records of `model` (by `moment`, then id) in each of the days between
+    `bounds`, read as plain rows (crm/services/rows.py: the calendar only shows them), and each
+    day's count, in one statement. The days are cut in SQL (a window per day over the index), so
+    a day of thousands reads no more rows than a quiet one."""
     day = case(*((moment < bound, n) for n, bound in enumerate(bounds[1:-1])), else_=len(bounds) - 2)
     ranked = (
-        select(entity.id.label("id"), day.label("day"),
-               func.row_number().over(partition_by=day, order_by=(moment, entity.id)).label("rank"),
+        select(model.id.label("id"), day.label("day"),
+               func.row_number().over(partition_by=day, order_by=(moment, model.id)).label("rank"),
                func.count().over(partition_by=day).label("total"))
         .where(*conditions, moment >= bounds[0], moment < bounds[-1])
         .subquery()
     )
-    rows = db.session.execute(
-        select(entity, ranked.c.day, ranked.c.total).options(*options)
-        .join(ranked, ranked.c.id == entity.id).where(ranked.c.rank <= per_day)
-        .order_by(moment, entity.id)
-    ).unique().all()
+    stmt = (select(model).join(ranked, ranked.c.id == model.id).where(ranked.c.rank <= per_day)
+            .order_by(moment, model.id))
+    only = SHOWN_COLUMNS[model]
+    found = rows.read_with_extras(
+        rows.as_rows(stmt, model, with_links=False, only=only).add_columns(ranked.c.day, ranked.c.total),
+        model, 2, with_links=False, only=only)
     totals = [0] * (len(bounds) - 1)
-    for _, index, total in rows:
+    for _, (index, total) in found:
         totals[index] = total
-    return [row[0] for row in rows], totals
+    return [record for record, _ in found], totals
 
 
 def calendar_range(workspace_id: str, owner_id: str | None, bounds: list[datetime], zone: zoneinfo.ZoneInfo,
@@ -247,7 +256,7 @@ def calendar_range(workspace_id: str, owner_id: str | None, bounds: list[datetim
     owned = [Task.owner_id == owner_id] if owner_id else []
     due, task_totals = _first_of_each_day(
         Task, Task.due_at, [Task.workspace_id == workspace_id, *owned, status_condition(SHOWN_TASK_STATUSES)],
-        bounds, per_day, *light)
+        bounds, per_day)
     # The open head of each series (its next occurrence not made yet), however long ago it was due.
     start, end = bounds[0], bounds[-1]
     series = db.session.execute(
@@ -259,9 +268,7 @@ def calendar_range(workspace_id: str, owner_id: str | None, bounds: list[datetim
     activity_owner = [Activity.owner_id == owner_id] if owner_id else []
     scheduled, activity_totals = _first_of_each_day(
         Activity, Activity.occurred_at,
-        [Activity.workspace_id == workspace_id, *activity_owner, Activity.status == "scheduled"], bounds, per_day,
-        lazyload(Activity.contact), lazyload(Activity.company), lazyload(Activity.deal),
-        lazyload(Activity.attendee_links))
+        [Activity.workspace_id == workspace_id, *activity_owner, Activity.status == "scheduled"], bounds, per_day)
     local_days = [_aware(bound).astimezone(zone).date() for bound in bounds[:-1]]
     index_of = {day: n for n, day in enumerate(local_days)}
     days: list[list[CalendarItem]] = [[] for _ in local_days]

@@ -8,10 +8,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from urllib.parse import parse_qs, urlsplit
 
 from flask import request, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from crm.extensions import db
@@ -19,10 +21,21 @@ from crm.fields import EARLIEST_DATE, LATEST_DATE, format_datetime
 from crm.schemas import TaskUpdate
 from crm.services import accounts, calendar, tasks
 from crm.services.errors import PreconditionFailed
+from crm.services.tasks import is_overdue
 from crm.web import bp
 from crm.web.forms import FormInvalid, run_service
-from crm.web.rendering import current_path, format_local, is_htmx, redirect_next, render, safe_next
+from crm.web.rendering import (
+    current_path,
+    fast_url_for,
+    format_local,
+    is_htmx,
+    label,
+    redirect_next,
+    render,
+    safe_next,
+)
 from crm.web.timezones import (
+    datetime_local_value,
     local_day_start_utc,
     local_input_to_rfc3339,
     local_today,
@@ -34,7 +47,7 @@ from crm.web.toasts import toast
 VIEWS = ("week", "month")
 SLOTS = 48  # half-hours of a day in the week view
 MAX_LANES = 4  # overlapping timed items side by side in a day column; more overlap in the last lane
-MONTH_CELL_ITEMS = 4  # items a month day shows before "N more"
+MONTH_CELL_ITEMS = 4  # items a month day shows (in its cell and in the list by day) before "N more"
 # Items a day shows in the week grid and the list by day before "N more on this day" (a link to
 # that day's tasks): a day of hundreds of due tasks would otherwise make a page of megabytes.
 DAY_ITEMS = 24
@@ -183,7 +196,9 @@ class Day:
 def _context(cal: CalendarView, errors: dict | None = None) -> dict:
     zone = user_zone()
     bounds = [local_day_start_utc(day) for day in cal.days] + [local_day_start_utc(cal.last + timedelta(days=1))]
-    found = calendar.calendar_range(current_user.workspace_id, cal.owner_id(), bounds, zone, DAY_ITEMS)
+    # A month day shows as many items in its cell and in the list by day: the rest are a link away.
+    per_day = DAY_ITEMS if cal.view == "week" else MONTH_CELL_ITEMS
+    found = calendar.calendar_range(current_user.workspace_id, cal.owner_id(), bounds, zone, per_day)
     days = []
     for day, shown, total in zip(cal.days, found.days, found.totals, strict=True):
         entry = Day(day, shown, total)
@@ -196,6 +211,114 @@ def _context(cal: CalendarView, errors: dict | None = None) -> dict:
     return {"cal": cal, "days": days, "weeks": weeks, "today": local_today(),
             "users": users, "errors": errors or {}, "here": cal.url(), "cell_items": MONTH_CELL_ITEMS,
             "slots": SLOTS, "fragment": is_htmx()}
+
+
+# The calendar's words for an item, as template globals: a week calls them for every item twice.
+
+@bp.app_template_global()
+def calendar_item_url(item: calendar.CalendarItem) -> str:
+    if item.kind == "activity":
+        return fast_url_for("web.activity_page", activity_id=item.record.id)
+    return fast_url_for("web.task_detail", task_id=item.record.id)
+
+
+@bp.app_template_global()
+def calendar_item_time(item: calendar.CalendarItem) -> str:
+    """"All day", "09:00", or "09:00–10:30" for an item that ends on its day."""
+    if item.all_day:
+        return "All day"
+    if item.end and item.end.date() == item.start.date():
+        return f"{item.start:%H:%M}–{item.end:%H:%M}"
+    return f"{item.start:%H:%M}"
+
+
+@bp.app_template_global()
+def calendar_kind_label(item: calendar.CalendarItem) -> str:
+    if item.kind == "repeat":
+        return "Repeats"
+    if item.kind == "activity":
+        return label(item.record.type)
+    return "Done" if item.record.status == "completed" else ""
+
+
+# The grid's items and the list's date fields, written here rather than as template macros: a
+# crowded week has 170 of each, and a macro call costs ten times this (docs/performance.md).
+_REPEAT_TITLE = ' title="Repeats: the next occurrences are made when the task is completed"'
+
+
+@bp.app_template_global()
+def calendar_grid_item(item: calendar.CalendarItem, classes: str = "", continued: bool = False) -> Markup:
+    """One item on the grid. Tasks can be dragged, or moved with "Move", which opens the
+    calendar's one move form (#cal-move) on them (static/calendar.js). `continued`: a time block
+    carried over from an earlier day (moved only from the day it starts)."""
+    record, kind = item.record, item.kind
+    title = escape(item.title)
+    css = f"cal-item kind-{kind}"
+    if kind == "task" and record.status == "completed":
+        css += " is-done"
+    if kind == "task" and is_overdue(record):
+        css += " is-overdue"
+    if continued:
+        css += " is-continued"
+    attributes = ""
+    movable = item.movable and not continued
+    if movable:
+        due = item.start.date().isoformat() if item.all_day else datetime_local_value(record.due_at)
+        attributes = (f' draggable="true" id="cal-{escape(record.id)}"'
+                      f' data-move-url="{escape(fast_url_for("web.calendar_move", task_id=record.id))}"'
+                      f' data-version="{escape(record.etag)}" data-due="{due}"'
+                      + (' data-all-day="1"' if item.all_day else ""))
+    if continued:
+        when = f'<span class="cal-time">…{item.end:%H:%M}</span> '
+    elif not item.all_day:
+        when = f'<span class="cal-time">{calendar_item_time(item)}</span> '
+    else:
+        when = ""
+    label_text = calendar_kind_label(item)
+    after = f'<span class="visually-hidden"> ({escape(label_text)})</span>' if label_text else ""
+    if continued:
+        after += f'<span class="visually-hidden"> (continued from {item.start:%A})</span>'
+    move = (f'<button type="button" class="cal-move-button" data-title="{title}">Move'
+            f'<span class="visually-hidden"> “{title}”</span></button>') if movable else ""
+    return Markup(
+        f'<div class="{css} {escape(classes)}"{attributes}>\n'
+        f'<a class="cal-item-link" href="{escape(calendar_item_url(item))}"{_REPEAT_TITLE if kind == "repeat" else ""}>'
+        f"{when}{title}{after}</a>{move}\n</div>")
+
+
+@bp.app_template_global()
+def calendar_move_form(item: calendar.CalendarItem, here: str, errors: dict, prefix: str, csrf: str) -> Markup:
+    """The date field of a task in the list by day (shown without JavaScript: a plain form post)."""
+    task = item.record
+    uid = escape(f"{prefix}-due-{task.id}")
+    problems = errors.get(task.id)
+    invalid = f' aria-invalid="true" aria-describedby="{uid}-err"' if problems else ""
+    if item.all_day:
+        field = f'<input id="{uid}" type="date" name="due" value="{item.start.date().isoformat()}" required{invalid}>'
+    else:
+        field = (f'<input id="{uid}" type="datetime-local" name="due" value="{datetime_local_value(task.due_at)}"'
+                 f" required{invalid}>")
+    error = f'<span class="field-error" id="{uid}-err">{escape(" ".join(problems))}</span>' if problems else ""
+    return Markup(
+        f'<form class="cal-move-form" method="post" action="{escape(fast_url_for("web.calendar_move", task_id=task.id))}">\n'
+        f'<input type="hidden" name="csrf_token" value="{escape(csrf)}">\n'
+        f'<input type="hidden" name="next" value="{escape(here)}">\n'
+        f'<input type="hidden" name="version" value="{escape(task.etag)}">\n'
+        f'<label for="{uid}">Due<span class="visually-hidden">: {escape(task.title)}</span></label>\n'
+        f'{field}\n<button type="submit" class="small">Save</button>{error}\n</form>')
+
+
+@lru_cache(maxsize=512)
+def _slots(day: date) -> Markup:
+    iso = day.isoformat()
+    return Markup("".join(f'<div class="cal-slot row-s{s}" data-drop-date="{iso}" data-drop-time="{s // 2:02d}:{s % 2 * 30:02d}">'
+                          "</div>" for s in range(SLOTS)))
+
+
+@bp.app_template_global()
+def calendar_slots(day: date) -> Markup:
+    """A week day column's half-hour drop targets."""
+    return _slots(day)
 
 
 @bp.get("/calendar")

@@ -13,7 +13,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from crm.models import Company, Contact, Deal
+from crm.models import Company, Contact, Deal, User
+from crm.services.accounts import resolve_user_name
 from crm.services.errors import AmbiguousReference, NotFound, ValidationFailed
 from crm.services.links import (
     records_by_ids,
@@ -123,6 +124,7 @@ PICKERS = {
     "contact": (Contact, resolve_contact_name, "contacts"),
     "company": (Company, resolve_company_name, "companies"),
     "deal": (Deal, resolve_deal_name, "deals"),
+    "owner": (User, resolve_user_name, "people"),
 }
 
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from crm.models import ACTIVITY_TYPES, OPEN_TASK_STATUSES, Company, Contact, Deal
 from crm.schemas import CompanyInput, ContactInput, DealInput
-from crm.services import feed, records, tasks
+from crm.services import accounts, feed, records, tasks
 from crm.services.links import find_candidates
 from crm.web import bp
 from crm.web.activities import log_form_context
@@ -118,7 +118,10 @@ def _picker_options(kind: str):
     """The options of a picker's listbox for what was typed (static/picker.js fetches them)."""
     model = PICKERS[kind][0]
     query = (request.args.get("q") or "").strip()[:200]
-    found = find_candidates(_workspace_id(), model, query, PICKER_LIMIT) if query else []
+    if kind == "owner":
+        found = accounts.find_users(_workspace_id(), query, PICKER_LIMIT)
+    else:
+        found = find_candidates(_workspace_id(), model, query, PICKER_LIMIT) if query else []
     return render("records/_picker_options.html", kind=kind, records=found, query=query)
 
 
@@ -135,6 +138,11 @@ def company_picker():
 @bp.get("/deals/picker")
 def deal_picker():
     return _picker_options("deal")
+
+
+@bp.get("/people/picker")
+def owner_picker():
+    return _picker_options("owner")
 
 
 # --- Create, edit, delete ----------------------------------------------------------------

@@ -122,9 +122,9 @@ def fast_url_for(endpoint: str, **values) -> str:
     A list page builds eight URLs a row, each about 50 µs in Werkzeug's router: a fifth of a
     50-row page. A URL whose values are all plain ids (letters, digits, `_`, `-`, which a path
     keeps as they are) and all path arguments is the same text whatever the id, so it is built once
-    with placeholders and filled in; anything else (query arguments, `_external`, other
-    characters) goes to Flask's `url_for` as before."""
-    if not values or not all(isinstance(v, str) and _PLAIN_VALUE.match(v) for v in values.values()):
+    with placeholders and filled in (a URL without values, the navigation's, once); anything else
+    (query arguments, `_external`, other characters) goes to Flask's `url_for` as before."""
+    if not all(isinstance(v, str) and _PLAIN_VALUE.match(v) for v in values.values()):
         return url_for(endpoint, **values)
     key = (request.script_root, request.host, endpoint, tuple(sorted(values)))
     pattern = _url_patterns.get(key, "")

@@ -48,7 +48,7 @@ QUICK_VIEWS = {
     "all": "All",
 }
 QUICK_ADD_TARGETS = ("#task-list", "#record-tasks")
-TASK_PICKERS = ("contact", "company", "deal")
+TASK_PICKERS = ("contact", "company", "deal", "owner")
 ONE_SECOND = timedelta(seconds=1)
 
 
@@ -352,7 +352,7 @@ def edit_task(task_id: str):
     status = 422 if errors else 200
     if is_htmx():
         return render("tasks/_row_form.html", status=status, task=task, form=form, errors=errors,
-                      candidates=candidates, users=_users())
+                      candidates=candidates)
     return render("tasks/edit.html", status=status, task=task, form=form, errors=errors, candidates=candidates,
                   users=_users(), types=TASK_TYPES, repeat_choices=REPEAT_CHOICES, repeat_choice=repeat_choice)
 

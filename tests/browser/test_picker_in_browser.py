@@ -84,6 +84,29 @@ def test_escape_closes_the_list_and_keeps_the_inline_edit(page, live_server, see
     assert page.watched.problems == []
 
 
+def test_the_inline_edit_hands_a_task_to_a_teammate_picked_by_name(app, page, live_server, seed):
+    from tests.conftest import make_account
+
+    _ws, mia, _secret = make_account(app, email="mia@acme.test", name="Mia Member", role="member")
+    task_id = seed.task("Send the contract")
+    page.goto(f"{live_server}/tasks")
+    row = page.locator(f"#task-{task_id}")
+    menu_action(row, "Edit")
+    box = row.get_by_role("combobox", name="Owner")
+    expect(box).to_have_value("Olive Owner")
+    box.fill("")
+    box.press_sequentially("mia", delay=20)
+    listbox = listbox_of(box)
+    expect(listbox.get_by_role("option", name=re.compile("mia@acme.test"))).to_be_visible()
+    box.press("ArrowDown")
+    box.press("Enter")
+    expect(box).to_have_value("Mia Member")
+    row.get_by_role("button", name="Save").click()
+    expect(page.locator(f"#task-{task_id} .owner")).to_have_text("Mia Member")
+    assert seed.get_task(task_id).owner_id == mia
+    assert page.watched.problems == []
+
+
 def test_a_click_picks_and_an_ambiguous_typed_name_offers_choices(page, live_server, seed, two_adas):
     page.goto(f"{live_server}/tasks?view=all")
     page.evaluate("window.__marker = 1")

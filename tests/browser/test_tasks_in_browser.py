@@ -135,6 +135,21 @@ def test_quick_add_works_with_javascript_off(browser, live_server, account):
         page.locator("li.task-row", has_text="Written without JavaScript").get_by_role("button", name="Done").click()
         page.wait_for_url(re.compile(r"/tasks"))
         expect(page.get_by_role("link", name="Written without JavaScript")).to_have_count(0)  # no longer open
+        # The row's menu opens the edit page and the delete confirmation, each coming back to the
+        # filtered list it was opened from (the buttons submit the page's shared GET form).
+        page.get_by_label("New task").fill("Delete me without JavaScript")
+        page.get_by_role("button", name="Add").click()
+        page.goto(f"{live_server}/tasks?view=all&status=pending")
+        the_row = page.locator("li.task-row", has_text="Delete me without JavaScript")
+        menu_action(the_row, "Edit")
+        page.wait_for_url(re.compile(r"/tasks/task_\w+/edit\?next="))
+        page.go_back()
+        the_row = page.locator("li.task-row", has_text="Delete me without JavaScript")
+        menu_action(the_row, "Delete")
+        page.wait_for_url(re.compile(r"/tasks/task_\w+/delete\?next="))
+        page.get_by_role("button", name="Delete").click()
+        page.wait_for_url(re.compile(r"/tasks\?view=all&status=pending$"))
+        expect(page.get_by_role("link", name="Delete me without JavaScript")).to_have_count(0)
     finally:
         context.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from crm.web.calendar import DAY_ITEMS
+from crm.web.calendar import DAY_ITEMS, MONTH_CELL_ITEMS
 from tests.web.test_calendar_page import agenda, calendar, items_of
 
 
@@ -26,26 +26,37 @@ def test_a_crowded_day_shows_its_first_items_and_links_to_that_days_tasks(web):
 
 
 def test_a_crowded_day_reads_only_the_tasks_it_shows(web):
-    """The days are cut in the database: a day of hundreds of tasks loads its first ones only,
-    and the month and the week still count them all."""
+    """The days are cut in the database: the statement that reads a week or a month of tasks
+    returns each day's first ones only, and the pages still count them all."""
     from sqlalchemy import event
 
-    from crm.models import Task
+    from crm.extensions import db
 
     for n in range(DAY_ITEMS * 3):
         web.task(f"Call {n:02}", due_at=f"2026-12-08T{6 + n // 6:02d}:{n % 6 * 10:02d}:00Z")
     web.task("Quiet day", due_at="2026-12-10T09:00:00Z")
-    loaded = []
+    seen = []
 
-    def count(task, context):
-        loaded.append(task.title)
+    def capture(conn, cursor, statement, parameters, *args):
+        if "row_number() OVER" in statement and "FROM tasks" in statement:
+            seen.append((statement, parameters))
 
-    event.listen(Task, "load", count)
+    with web.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", capture)
     try:
         week = calendar(web, "view=week&date=2026-12-08")
         month = calendar(web, "view=month&date=2026-12-08")
     finally:
-        event.remove(Task, "load", count)
-    assert len(loaded) == 2 * (DAY_ITEMS + 1), loaded
-    assert f"{DAY_ITEMS * 2} more" in week and f"{DAY_ITEMS * 3 - 4} more" in month
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(seen) == 2
+    with web.app.app_context():
+        returned = [len(db.session.connection().exec_driver_sql(statement, parameters).all())
+                    for statement, parameters in seen]
+    assert returned == [DAY_ITEMS + 1, MONTH_CELL_ITEMS + 1]  # of 73 tasks
+    assert f"{DAY_ITEMS * 2} more" in week and f"{DAY_ITEMS * 3 - MONTH_CELL_ITEMS} more" in month
+    # the month's list by day shows what its cells show, and links to the rest of each day
+    listed = agenda(month)
+    assert listed.count('class="row cal-row') == MONTH_CELL_ITEMS + 1
+    assert f"{DAY_ITEMS * 3 - MONTH_CELL_ITEMS} more on Tue 8 Dec 2026" in listed
     assert len([i for i in items_of(week) if i["day"] == "2026-12-10"]) == 1

@@ -262,7 +262,12 @@ def test_without_javascript_a_list_by_day_has_a_date_field_per_task(web):
 def test_the_date_field_posts_and_comes_back_to_the_calendar(web):
     web.set_time_zone("Asia/Tokyo")
     task = web.task("Call Ada", due_at="2026-12-08T00:30:00Z")
-    response = web.post(f"/calendar/tasks/{task}/move",
+    page = calendar(web, "view=week&date=2026-12-07")
+    form = re.search(rf'<form class="cal-move-form" method="post" action="([^"]+)">(?:(?!</form>).)*id="l-due-{task}"',
+                     agenda(page), re.S)
+    assert form.group(1) == f"/calendar/tasks/{task}/move"  # where the list's form and a drop post
+    assert item_for(page, task)["id"] == f"cal-{task}" and f'data-move-url="/calendar/tasks/{task}/move"' in page
+    response = web.post(form.group(1),
                         {"due": "2026-12-11T14:00", "next": "/calendar?view=week&date=2026-12-07"})
     assert response.status_code == 303 and response.headers["Location"] == "/calendar?view=week&date=2026-12-07"
     assert web.load_task(task).due_at == datetime(2026, 12, 11, 5, 0)

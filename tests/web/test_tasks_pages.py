@@ -221,13 +221,16 @@ def test_delete_without_javascript_asks_on_a_page_first(web):
 
 
 def test_delete_link_of_a_filtered_list_comes_back_to_it(web):
-    """Without JavaScript, a row's Delete button opens the confirmation page (a GET form) that
-    remembers the list it came from, filters included."""
+    """Without JavaScript, a row's Delete button opens the confirmation page (it submits the
+    page's shared GET form) that remembers the list it came from, filters included."""
     task_id = web.task("Delete me")
     listing = web.text(web.get("/tasks?status=pending"))
-    form = re.search(rf'<form method="get" action="/tasks/{task_id}/delete"><input type="hidden" name="next" value="([^"]*)">'
-                     r'<button class="danger"', listing)
-    confirm = web.text(web.get(f"/tasks/{task_id}/delete", query_string={"next": html.unescape(form.group(1))}))
+    button = re.search(rf'<button class="danger" form="([^"]+)" formaction="([^"]+)"[^>]*data-hx-post="/tasks/{task_id}/delete"',
+                       listing)
+    form = re.search(rf'<form id="{button.group(1)}" method="get" hidden><input type="hidden" name="next" value="([^"]*)">',
+                     listing)
+    assert button.group(2) == f"/tasks/{task_id}/delete"
+    confirm = web.text(web.get(button.group(2), query_string={"next": html.unescape(form.group(1))}))
     back = html.unescape(re.search(r'name="next" value="([^"]*)"', confirm).group(1))
     assert back == "/tasks?status=pending"
     response = web.post(f"/tasks/{task_id}/delete", {"next": back})
@@ -235,14 +238,18 @@ def test_delete_link_of_a_filtered_list_comes_back_to_it(web):
     assert web.load_task(task_id) is None
 
 
-def test_a_row_swapped_in_by_htmx_links_back_to_the_page_it_is_on(web):
-    """The row an inline complete returns is rendered for the page the browser shows (htmx's
-    HX-Current-URL), not for the URL it posted to."""
+def test_a_row_swapped_in_by_htmx_uses_the_forms_of_the_page_it_is_on(web):
+    """The row an inline complete returns carries no return path of its own: its buttons submit
+    the page's shared forms, which carry the page the browser shows."""
     task_id = web.task("Tick me")
+    page = html.unescape(web.text(web.get("/tasks?owner_id=me")))
+    assert set(re.findall(r'name="next" value="([^"]*)"', page.split('<form id="row-post"')[1])) == {"/tasks?owner_id=me"}
     response = web.post(f"/tasks/{task_id}/complete", htmx=True,
                         headers={"HX-Current-URL": "http://localhost/tasks?owner_id=me"})
     text = html.unescape(web.text(response))
-    assert set(re.findall(r'name="next" value="([^"]*)"', text)) == {"/tasks?owner_id=me"}
+    assert 'name="next"' not in text and 'name="csrf_token"' not in text
+    assert set(re.findall(r'form="([^"]+)"', text)) == {"bulk", "row-post", "row-get"}
+    assert re.search(rf'<button class="small" form="row-post" formaction="/tasks/{task_id}/reopen">Reopen</button>', text)
     assert f"/tasks/{task_id}/complete" not in text  # the row now offers reopen; no link leads to the POST
 
 
