@@ -43,6 +43,8 @@ def main() -> None:
     seeded = seeded_sqlite(args.tasks, args.activities)
     source = Path(seeded.url.removeprefix("sqlite:///"))
     copy = DATA / "second-wave-actions.sqlite3"
+    for leftover in DATA.glob(f"{copy.name}*"):  # a journal left by an earlier run would not match the copy
+        leftover.unlink()
     shutil.copyfile(source, copy)
     app = make_app(f"sqlite:///{copy}")
     client = app.test_client()

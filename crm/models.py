@@ -295,6 +295,9 @@ class Task(Trashable, Versioned, db.Model):
         Index("ix_tasks_reminder_pending", "reminder_pending_at",
               postgresql_where=text("reminder_pending_at IS NOT NULL"),
               sqlite_where=text("reminder_pending_at IS NOT NULL")),
+        # Erasing a task looks up the tasks whose next_task_id points at it (ON DELETE SET NULL).
+        Index("ix_tasks_next_task", "next_task_id",
+              postgresql_where=text("next_task_id IS NOT NULL"), sqlite_where=text("next_task_id IS NOT NULL")),
         Index("ix_tasks_ws_created", "workspace_id", "created_at", "id", "deleted_at"),
         Index("ix_tasks_ws_updated", "workspace_id", "updated_at", "id", "deleted_at"),
         Index("ix_tasks_ws_due", "workspace_id", "due_at", "id", "deleted_at"),

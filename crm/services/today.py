@@ -21,8 +21,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import lazyload
 
+from crm.database import SQLITE_INDEX_HINT
 from crm.extensions import db
 from crm.models import ACTIVITY_TYPES, Activity, Task, User, utcnow
+from crm.services import rows
 from crm.services.notifications import user_zone
 from crm.services.tasks import OPEN_TASK_STATUSES, status_condition
 
@@ -108,25 +110,29 @@ def _mine(model, user: User):
 
 
 def open_buckets(user: User, day: Day) -> dict[str, int]:
-    """The user's open tasks by due bucket, plus `overdue_this_week` (a part of `overdue`)."""
+    """The user's open tasks by due bucket, plus `overdue_this_week` (a part of `overdue`).
+
+    One statement of range counts, each an index range (see below). A CASE per task grouped by
+    bucket sorted every open task of the owner: 11.5 ms for one owner's 21,905 open tasks at
+    1,000,000 tasks, the most of the page's time; these counts take 2.5 ms, most of it the
+    14,380 tasks due after next week."""
     tomorrow, next_week = day.today + timedelta(days=1), day.week_start + timedelta(weeks=1)
-    bounds = {name: day.utc(d) for name, d in (("week", day.week_start), ("today", day.today), ("tomorrow", tomorrow),
-                                               ("next_week", next_week), ("after", next_week + timedelta(weeks=1)))}
-    bucket = case(
-        (Task.due_at.is_(None), literal("no_date")),
-        (Task.due_at < bounds["week"], literal("overdue")),
-        (Task.due_at < bounds["today"], literal("overdue_this_week")),
-        (Task.due_at < bounds["tomorrow"], literal("today")),
-        (Task.due_at < bounds["next_week"], literal("rest_of_week")),
-        (Task.due_at < bounds["after"], literal("next_week")),
-        else_=literal("later"),
-    ).label("bucket")
-    rows = db.session.execute(
-        select(bucket, func.count()).where(_mine(Task, user), status_condition(OPEN_TASK_STATUSES))
-        .group_by(bucket)
-    ).all()
-    found = dict.fromkeys((*BUCKETS, "overdue_this_week"), 0)
-    found.update({name: count for name, count in rows})
+    edges = [day.utc(d) for d in (day.week_start, day.today, tomorrow, next_week, next_week + timedelta(weeks=1))]
+    names = ("overdue", "overdue_this_week", "today", "rest_of_week", "next_week", "later")
+
+    def counted(*conditions):
+        # The open tasks' index, named for SQLite: left to itself it walks the index of all the
+        # owner's tasks, most of them done (2.6 ms against 0.3 ms for the overdue count).
+        return (select(func.count()).select_from(Task)
+                .where(_mine(Task, user), status_condition(OPEN_TASK_STATUSES), *conditions)
+                .with_hint(Task.__table__, SQLITE_INDEX_HINT + "ix_tasks_ws_owner_open_due", "sqlite")
+                .scalar_subquery())
+
+    ranges = [counted(Task.due_at < edges[0])]
+    ranges += [counted(Task.due_at >= low, Task.due_at < high) for low, high in zip(edges, edges[1:], strict=False)]
+    ranges.append(counted(Task.due_at >= edges[-1]))
+    row = db.session.execute(select(*ranges, counted(Task.due_at.is_(None)))).one()
+    found = dict(zip((*names, "no_date"), row, strict=True))
     found["overdue"] += found["overdue_this_week"]
     return found
 
@@ -169,14 +175,18 @@ def is_all_day(task: Task, zone: zoneinfo.ZoneInfo) -> bool:
     return not task.duration and local.time() == time()
 
 
+def _task_rows(stmt) -> list:
+    """A list of tasks read for display only (crm/services/rows.py), as the task lists are."""
+    return rows.read(rows.as_rows(stmt, Task), Task)
+
+
 def agenda(user: User, day: Day) -> list[AgendaItem]:
     """Today's open tasks and scheduled activities in time order, all-day tasks first."""
     start, end = day.utc(day.today), day.utc(day.today + timedelta(days=1))
-    due_today = db.session.execute(
+    due_today = _task_rows(
         select(Task).where(_mine(Task, user), status_condition(OPEN_TASK_STATUSES),
                            Task.due_at >= start, Task.due_at < end)
-        .order_by(Task.due_at, Task.id).limit(AGENDA_LIMIT)
-    ).unique().scalars().all()
+        .order_by(Task.due_at, Task.id).limit(AGENDA_LIMIT))
     scheduled = db.session.execute(
         select(Activity).options(lazyload(Activity.attendee_links))
         .where(_mine(Activity, user), Activity.status == "scheduled",
@@ -191,19 +201,32 @@ def agenda(user: User, day: Day) -> list[AgendaItem]:
 
 def overdue_tasks(user: User, day: Day, limit: int = LIST_LIMIT) -> list[Task]:
     """Open tasks due before today, oldest first."""
-    return list(db.session.execute(
+    return _task_rows(
         select(Task).where(_mine(Task, user), status_condition(OPEN_TASK_STATUSES),
                            Task.due_at < day.utc(day.today))
-        .order_by(Task.due_at, Task.id).limit(limit)
-    ).unique().scalars())
+        .order_by(Task.due_at, Task.id).limit(limit))
 
 
 def undated_tasks(user: User, limit: int = LIST_LIMIT) -> list[Task]:
     """Open tasks without a due date, newest first (ids are time-ordered)."""
-    return list(db.session.execute(
+    return _task_rows(
         select(Task).where(_mine(Task, user), status_condition(OPEN_TASK_STATUSES), Task.due_at.is_(None))
-        .order_by(Task.id.desc()).limit(limit)
-    ).unique().scalars())
+        .order_by(Task.id.desc()).limit(limit))
+
+
+def _counts(buckets: dict[str, int], completed: list[int]) -> dict[str, int]:
+    return {
+        "overdue": buckets["overdue"],
+        "today": buckets["today"],
+        "week": buckets["overdue_this_week"] + buckets["today"] + buckets["rest_of_week"],
+        "done_week": completed[-1],
+    }
+
+
+def counts(user: User, now: datetime | None = None) -> tuple[Day, dict[str, int]]:
+    """The Today page's four counts alone (two statements): what it refreshes after a change."""
+    day = user_day(user, now or utcnow())
+    return day, _counts(open_buckets(user, day), completed_per_week(user, day))
 
 
 def overview(user: User, now: datetime | None = None) -> Overview:
@@ -212,14 +235,8 @@ def overview(user: User, now: datetime | None = None) -> Overview:
     day = user_day(user, now)
     buckets = open_buckets(user, day)
     completed = completed_per_week(user, day)
-    counts = {
-        "overdue": buckets["overdue"],
-        "today": buckets["today"],
-        "week": buckets["overdue_this_week"] + buckets["today"] + buckets["rest_of_week"],
-        "done_week": completed[-1],
-    }
     return Overview(
-        day=day, counts=counts, buckets={name: buckets[name] for name in BUCKETS},
+        day=day, counts=_counts(buckets, completed), buckets={name: buckets[name] for name in BUCKETS},
         agenda=agenda(user, day), overdue=overdue_tasks(user, day), undated=undated_tasks(user),
         completed_per_week=completed, activities_per_week=activities_per_week(user, day),
     )

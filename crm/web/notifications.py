@@ -35,16 +35,22 @@ def _list_params() -> dict:
     return {"unread": True} if request.args.get("show") == "unread" else {}
 
 
-def _open_task_ids(items) -> set[str]:
+def _task_states(items) -> dict:
+    """Of the tasks these notifications are about: those still there (`live`: a trashed or erased
+    task gets no link, which would be a 404) and the open ones with a reminder (`snoozable`).
+    One statement (the trash's rule leaves trashed tasks out), none without tasks."""
     from sqlalchemy import select
 
     from crm.extensions import db
 
-    ids = {n.task_id for n in items if n.kind == "reminder" and n.task_id}
+    ids = {n.task_id for n in items if n.task_id}
     if not ids:
-        return set()
-    return set(db.session.execute(select(Task.id).where(Task.id.in_(ids), Task.status.in_(OPEN_TASK_STATUSES),
-                                                        Task.reminder.is_not(None))).scalars())
+        return {"live": set(), "snoozable": set()}
+    rows = db.session.execute(select(Task.id, Task.status, Task.reminder).where(Task.id.in_(ids))).all()
+    reminders_of = {n.task_id for n in items if n.kind == "reminder"}
+    return {"live": {row.id for row in rows},
+            "snoozable": {row.id for row in rows if row.id in reminders_of and row.status in OPEN_TASK_STATUSES
+                          and row.reminder is not None}}
 
 
 @bp.get("/notifications")
@@ -54,7 +60,7 @@ def notification_list():
     more_url = None
     if page.next_cursor:
         more_url = url_for("web.notification_list", **{**request.args.to_dict(), "cursor": page.next_cursor})
-    context = {"page": page, "more_url": more_url, "snoozable": _open_task_ids(page.items),
+    context = {"page": page, "more_url": more_url, **_task_states(page.items),
                "snooze_choices": reminders.QUICK_SNOOZE_CHOICES, "today": local_today(), "show": request.args.get("show", "all")}
     if is_htmx() and request.args.get("cursor"):
         return render("notifications/_more.html", **context)
@@ -70,7 +76,7 @@ def notification_bell():
 
 def _item_response(notification, message: str | None = None):
     if is_htmx():
-        return render("notifications/_item.html", n=notification, snoozable=_open_task_ids([notification]),
+        return render("notifications/_item.html", n=notification, **_task_states([notification]),
                       snooze_choices=reminders.QUICK_SNOOZE_CHOICES, today=local_today(), note=message,
                       headers={"HX-Trigger": "notifications-changed"})
     if message:
@@ -103,7 +109,8 @@ def snooze_notification(notification_id: str):
         message = " ".join(m for msgs in exc.details.values() for m in msgs)
         notification = notifications.get_notification(current_user.id, notification_id)
         if is_htmx():
-            return render("notifications/_item.html", status=422, n=notification, snoozable=set(),
+            return render("notifications/_item.html", status=422, n=notification,
+                          **{**_task_states([notification]), "snoozable": set()},
                           snooze_choices=reminders.QUICK_SNOOZE_CHOICES, today=local_today(), note=message)
         flash(message)
         return redirect_next(url_for("web.notification_list"))

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, flash, g
+from flask import Response, flash, g, request
 
 from crm.web.rendering import is_htmx
 
 EVENT = "followup:toast"
+CHANGED = "followup:changed"  # after every successful htmx POST: parts of the page that summarise refresh
 UNDO_CATEGORY_PREFIX = "undo:"
 LINK_CATEGORY_PREFIX = "link:"
 
@@ -38,9 +39,11 @@ def toast(message: str, *, undo_url: str | None = None, undo_target: str | None 
 
 
 def add_toast_header(response: Response) -> Response:
-    """Merge this request's toasts into `HX-Trigger` (which may already name other events)."""
+    """Merge this request's toasts into `HX-Trigger` (which may already name other events), and
+    say `followup:changed` after a successful htmx POST (the Today page's counts listen)."""
     toasts = g.pop("toasts", None)
-    if not toasts:
+    changed = is_htmx() and request.method == "POST" and response.status_code < 400
+    if not toasts and not changed:
         return response
     events: dict = {}
     existing = response.headers.get("HX-Trigger")
@@ -50,6 +53,9 @@ def add_toast_header(response: Response) -> Response:
             events = parsed if isinstance(parsed, dict) else {}
         except ValueError:
             events = {name.strip(): None for name in existing.split(",") if name.strip()}
-    events[EVENT] = toasts[-1]
+    if toasts:
+        events[EVENT] = toasts[-1]
+    if changed:
+        events[CHANGED] = None
     response.headers["HX-Trigger"] = json.dumps(events, ensure_ascii=True)
     return response

@@ -53,3 +53,10 @@ def today_page():
     overview = today.overview(current_user)
     return render("today/index.html", overview=overview, links=_count_links(overview.day),
                   charts=_charts(overview), list_limit=today.LIST_LIMIT)
+
+
+@bp.get("/today/counts")
+def today_counts():
+    """The counts alone, for the Today page to refresh after a change."""
+    day, counts = today.counts(current_user)
+    return render("today/_counts.html", counts=counts, links=_count_links(day))

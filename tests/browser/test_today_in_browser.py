@@ -102,8 +102,13 @@ def test_counts_charts_and_links(page, live_server, week):
 def test_ticking_an_overdue_task_on_today_completes_it_in_place(page, live_server, seed, week):
     page.goto(f"{live_server}/")
     page.evaluate("window.__marker = 1")
+    overdue = int(page.locator("#count-overdue .count-number").inner_text())
+    done = int(page.locator("#count-done-week .count-number").inner_text())
     page.get_by_role("checkbox", name=re.compile("Send the overdue quote")).check()
     expect(page.locator(f"#task-{week['late']}")).to_have_class(re.compile("is-done"))
+    # ...and the counts follow without a reload
+    expect(page.locator("#count-overdue .count-number")).to_have_text(str(overdue - 1))
+    expect(page.locator("#count-done-week .count-number")).to_have_text(str(done + 1))
     assert seed.get_task(week["late"]).status == "completed"
     assert page.evaluate("window.__marker") == 1
     assert page.watched.problems == []

@@ -189,3 +189,18 @@ def test_a_teammate_completing_or_assigning_in_the_browser_notifies_the_owner(we
     theirs = web.task("Review the draft")
     web.post(f"/tasks/{theirs}/edit", {"title": "Review the draft", "owner_id": teammate.user_id})
     assert "Olive Owner assigned you: Review the draft" in teammate.text(teammate.get("/notifications"))
+
+
+def test_a_notification_about_a_deleted_task_does_not_link_to_a_missing_page(web):
+    task_id, note_id = fire(web, "Send the quote")
+    assert web.post(f"/tasks/{task_id}/delete", htmx=True).status_code == 200  # to the trash
+    page = web.text(web.get("/notifications"))
+    item = page[page.index(f'id="notification-{note_id}"'):]
+    item = item[:item.index("</li>")]
+    assert f'href="/tasks/{task_id}"' not in item and "Reminder: Send the quote" in item
+    assert 'The task was deleted (<a href="/trash">Trash</a>).' in item
+    assert "Snooze:" not in item  # nothing to snooze
+    assert web.get(f"/tasks/{task_id}").status_code == 404  # the link it had would have led here
+    # restored, the link is back
+    assert web.post(f"/trash/task/{task_id}/restore").status_code in (200, 303)
+    assert f'href="/tasks/{task_id}"' in web.text(web.get("/notifications"))

@@ -121,6 +121,24 @@ def test_counts_follow_the_users_day_and_week_in_a_far_time_zone(web, kiritimati
     assert count_of(html, "overdue") == 2
 
 
+def test_a_change_made_on_the_page_refreshes_the_counts(web, kiritimati_week):
+    """Every successful htmx POST says followup:changed; the counts section listens and asks
+    for itself again, so ticking, snoozing or deleting a task on Today updates them."""
+    import json
+
+    page = web.text(web.get("/"))
+    counts = re.search(r'<section id="today-counts"[^>]*>', page).group(0)
+    assert 'data-hx-get="/today/counts"' in counts and 'data-hx-trigger="followup:changed from:body"' in counts
+    done = web.post(f"/tasks/{kiritimati_week['monday_morning']}/complete", htmx=True)
+    assert "followup:changed" in json.loads(done.headers["HX-Trigger"])
+    fresh = web.text(web.get("/today/counts", htmx=True))
+    assert fresh.count('<section id="today-counts"') == 1 and "<html" not in fresh
+    # it was due on Monday this week: one fewer overdue and due this week, one more done
+    assert (count_of(fresh, "overdue"), count_of(fresh, "week"), count_of(fresh, "done-week")) == (2, 5, 3)
+    refused = web.post(f"/tasks/{kiritimati_week['undated']}/edit", {"title": " "}, htmx=True)
+    assert refused.status_code == 422 and "followup:changed" not in refused.headers.get("HX-Trigger", "")
+
+
 def test_each_count_links_to_the_view_of_exactly_those_tasks(web, kiritimati_week):
     ids = kiritimati_week
     html = web.text(web.get("/"))
@@ -274,3 +292,36 @@ def test_statements_per_page_do_not_grow_with_the_data(web, count_queries, at_no
     assert len(row_ids(section(html, "overdue-tasks"))) == 20
     assert len(big) == len(small), "\n".join(big)
     assert len(big) <= 10, "\n".join(big)  # the session, the bell's 2, the page's 7
+
+
+def test_the_counts_read_the_open_tasks_index(sqlite_api):
+    """SQLite, without statistics, would count the open tasks on the index of all the owner's
+    tasks (most of them done, each status checked); the counts name the open tasks' index."""
+    from sqlalchemy import event
+
+    from crm.extensions import db
+    from crm.models import User
+    from crm.services import today
+
+    app, api = sqlite_api
+    api.create("/tasks", {"title": "Late", "due_at": "2026-01-05T09:00:00Z"})
+    api.create("/tasks", {"title": "Undated"})
+    seen = []
+
+    def capture(conn, cursor, statement, parameters, *args):
+        if "count(*)" in statement:
+            seen.append((statement, parameters))
+
+    with app.app_context():
+        user = db.session.get(User, api.user_id)
+        event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            found = today.open_buckets(user, today.user_day(user))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", capture)
+        (statement, parameters), = seen
+        plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    assert (found["overdue"], found["no_date"]) == (1, 1)
+    assert statement.count("FROM tasks INDEXED BY ix_tasks_ws_owner_open_due") == 7
+    searches = [row[-1] for row in plan if row[-1].startswith("SEARCH")]
+    assert len(searches) == 7 and all("ix_tasks_ws_owner_open_due" in s for s in searches), plan
