@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from crm import models as m
 from crm.fields import (
@@ -125,6 +134,15 @@ def relationships_of(obj) -> dict:
 class Reminder(StrictSchema):
     type = _enum(m.REMINDER_TYPES, required=True)
     before_minutes = StrictInteger(required=True, validate=validate.Range(min=0, max=40320))
+
+    @validates_schema
+    def given_whole(self, data, **kwargs):
+        # A reminder replaces the last one whole: a PATCH, which loads its body partially (and
+        # marshmallow hands that down to nested schemas), still needs both of its fields.
+        missing = {name: ["Missing data for required field."] for name, field in self.fields.items()
+                   if field.required and name not in data}
+        if missing:
+            raise ValidationError(missing)
 
 
 class Recurrence(Text):

@@ -111,6 +111,22 @@ def test_changing_the_reminder_rearms_it(app, api):
     assert run(app, reminders.fire_due, parse(changed["remind_at"])) == 1
 
 
+@pytest.mark.parametrize("reminder, missing", [
+    ({}, {"reminder.type", "reminder.before_minutes"}),
+    ({"type": "push"}, {"reminder.before_minutes"}),
+    ({"before_minutes": 5}, {"reminder.type"}),
+])
+def test_a_patch_gives_a_reminder_whole(app, api, reminder, missing):
+    """A PATCH loads its body partially; a reminder in it still needs both its fields (it
+    replaces the last one whole), and a half one changes nothing."""
+    task = make_task(api, kind="push", before=60)
+    response = api.patch(f"/tasks/{task['id']}", {"reminder": reminder})
+    assert response.status_code == 400
+    details = response.get_json()["error"]["details"]
+    assert set(details) == missing, details
+    assert api.get(f"/tasks/{task['id']}").get_json()["data"]["reminder"] == {"type": "push", "before_minutes": 60}
+
+
 @pytest.mark.parametrize("close", ["complete", "cancel"])
 def test_completing_or_cancelling_disarms_and_a_done_task_never_fires_late(app, api, close):
     task = make_task(api, kind="push")
