@@ -54,6 +54,8 @@ def test_send_test_email_to_a_server_that_refuses_fails(app, runner):
 
 
 def test_run_due_in_a_real_process_fires_a_due_reminder_once_and_mails_it(app, api, smtp, database_url, tmp_path):
+    # No daily digest (due from 08:00 in the user's zone, so from 08:00 UTC here): one mail, the reminder's.
+    assert api.patch("/users/me/notification-settings", {"digest": {"enabled": False}}).status_code == 200
     an_hour_ago = clock.now() - timedelta(hours=1)
     with mock.patch("crm.clock.now", return_value=an_hour_ago):
         task = api.create("/tasks", {"title": "Renew the contract", "due_at": (an_hour_ago + timedelta(minutes=30)).isoformat() + "Z",
