@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from itertools import groupby
 
 from flask import request, url_for
@@ -131,15 +132,10 @@ def log_form_context(target: str = "#just-logged-list", links: dict | None = Non
     return {"target": target, "links": links or {}, "next": next_url}
 
 
-def _list_rows(workspace_id: str, params: dict):
-    # Read for display only, as the API's lists are (crm/services/rows.py).
-    return activities.list_activities(workspace_id, params, rows=True)
-
-
 @bp.get("/activities")
 def activity_list():
     filters = ActivityFilters.from_args(request.args)
-    page = list_page(_list_rows, filters.service_params(current_user))
+    page = list_page(partial(activities.list_activities, rows=True), filters.service_params(current_user))
     cursor = request.args.get("cursor")
     more_url = None
     if page.next_cursor:

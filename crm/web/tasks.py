@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import current_app, request, url_for
@@ -180,14 +181,8 @@ def _users():
     return accounts.workspace_users(_workspace_id())
 
 
-def _list_rows(workspace_id: str, params: dict):
-    # Read for display only, as the API's lists are (crm/services/rows.py): a page of rows costs
-    # a third of a page of ORM objects.
-    return tasks.list_tasks(workspace_id, params, rows=True)
-
-
 def _list_context(filters: TaskFilters) -> dict:
-    page = list_page(_list_rows, filters.service_params(current_user))
+    page = list_page(partial(tasks.list_tasks, rows=True), filters.service_params(current_user))
     cursor = request.args.get("cursor")
     more_url = None
     if page.next_cursor:
