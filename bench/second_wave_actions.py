@@ -4,8 +4,10 @@
 
 Copies the cached SQLite workspace (bench/.data, built by bench/seed.py when missing), then times
 through Flask's test client (no HTTP server: the figures are the app's own cost), medians of
-`--repeat`: the quick-add preview, the record picker, the trash list (API and page), bulk complete
-and reopen of 50 tasks, a batch create of 100 tasks, and the purge of 1,000 trashed tasks.
+`--repeat`: the quick-add preview, the record picker (contacts) and the owner picker (people),
+Today's counts (the fragment Today fetches again after a change; signed in as the workspace's
+admin), the trash list (API and page), bulk complete and reopen of 50 tasks, a batch create of
+100 tasks, and the purge of the tasks that made.
 """
 
 from __future__ import annotations
@@ -62,7 +64,11 @@ def main() -> None:
         "quick-add preview": median_ms(lambda: ok(client.get(
             "/tasks/quick-add/preview?title=Call+Ada+tomorrow+3pm", headers={"HX-Request": "true"})), args.repeat),
         "contact picker (q=ada)": median_ms(lambda: ok(client.get(
-            "/contacts/picker?contact_query=ada", headers={"HX-Request": "true"})), args.repeat),
+            "/contacts/picker?q=ada", headers={"HX-Request": "true"})), args.repeat),
+        "people picker (q=owner 1)": median_ms(lambda: ok(client.get(
+            "/people/picker?q=owner+1", headers={"HX-Request": "true"})), args.repeat),
+        "Today's counts (/today/counts)": median_ms(lambda: ok(client.get(
+            "/today/counts", headers={"HX-Request": "true"})), args.repeat),
     }
     open_ids = [t["id"] for t in ok(client.get("/api/v1/tasks?status=pending&limit=50", headers=key)).get_json()["data"]]
 
